@@ -1,0 +1,182 @@
+"""Borrowers: individuals and micro firms without collateral (domain.md section 1).
+
+State lives in :class:`BorrowerPopulation` columns; the rules below are vectorized over
+the whole population and read as the per-borrower rule they implement (design.md s.5).
+
+- Each borrower has a true annual default probability ``pd`` (Beta-distributed) and an
+  observable credit score, a noisy signal of it; "brushed" credit (刷信用) inflates some
+  scores (source 000 and 004 on fake and brushed credit data).
+- A borrower falls into distress with a weekly hazard from its PD conditional on the
+  common macro/real-estate factor (Vasicek one-factor, see ``ecosystem.macro``); a
+  distressed borrower loses its income and misses instalments on every platform at once.
+- A healthy borrower asks for loans (amount, maturity, purpose) and repays equal weekly
+  instalments out of income, within a debt-service limit and the borrowing caps per
+  platform and in total (Interim Measures 2016: 200k / 1m yuan for individuals).
+- Once every loan of a distressed borrower is written off it leaves and is replaced by a
+  new borrower (a constant population of potential borrowers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from ecosystem.ledger import AccountKind
+from ecosystem.macro import conditional_pd, logit
+from ecosystem.money import floor_cents, weekly_hazard
+from ecosystem.params import BorrowerParams
+
+
+@dataclass
+class BorrowerPopulation:
+    """Columns of borrower state, one row per borrower."""
+
+    account: np.ndarray         # ledger account ids
+    payment_firm: np.ndarray    # index of the payment firm that moves their money
+    pd_annual: np.ndarray       # true annual default probability
+    score: np.ndarray           # observable credit score, logit units (higher = safer)
+    brushed: np.ndarray         # bool: credit record brushed
+    income_cents_weekly: np.ndarray
+    distressed: np.ndarray      # bool: income lost, not paying
+    loans_taken: np.ndarray     # count of loans ever taken (for inspection)
+
+    @property
+    def n(self) -> int:
+        """Number of borrowers."""
+        return len(self.account)
+
+
+class Borrower(mesa.Agent):
+    """One borrower; a view onto row ``idx`` of the model's borrower population."""
+
+    def __init__(self, model: mesa.Model, idx: int) -> None:
+        super().__init__(model)
+        self.idx = idx
+
+    @property
+    def pd_annual(self) -> float:
+        """True annual default probability."""
+        return float(self.model.borrowers.pd_annual[self.idx])
+
+    @property
+    def distressed(self) -> bool:
+        """Whether the borrower has lost its income and stopped paying."""
+        return bool(self.model.borrowers.distressed[self.idx])
+
+    @property
+    def cash_cents(self) -> int:
+        """Cash in the borrower's account."""
+        return self.model.ledger.balance(int(self.model.borrowers.account[self.idx]))
+
+    # -- population ------------------------------------------------------------------
+    @classmethod
+    def create_population(cls, model: mesa.Model, n: int) -> BorrowerPopulation:
+        """Open accounts, draw characteristics and register ``n`` Mesa agents."""
+        accounts = model.ledger.open_block("borrower", n, AccountKind.HOUSEHOLD)
+        pop = BorrowerPopulation(
+            account=accounts,
+            payment_firm=model.draw_payment_firms(n),
+            pd_annual=np.zeros(n), score=np.zeros(n), brushed=np.zeros(n, bool),
+            income_cents_weekly=np.zeros(n, np.int64), distressed=np.zeros(n, bool),
+            loans_taken=np.zeros(n, np.int64),
+        )
+        cls.draw_characteristics(model, pop, np.arange(n))
+        for i in range(n):
+            cls(model, i)
+        return pop
+
+    @staticmethod
+    def draw_characteristics(model: mesa.Model, pop: BorrowerPopulation,
+                             rows: np.ndarray) -> None:
+        """Draw PD, score, brushing and income for new borrowers in ``rows``."""
+        p: BorrowerParams = model.params.borrower
+        rng, k = model.rng, len(rows)
+        a = p.pd_annual_mean * p.pd_concentration
+        pd_annual = rng.beta(a, p.pd_concentration - a, k)  # mean pd_annual_mean
+        brushed = rng.random(k) < p.brushed_share
+        noise = rng.normal(0.0, p.score_noise_sd, k)
+        pop.pd_annual[rows] = np.clip(pd_annual, 1e-4, 0.99)
+        pop.score[rows] = -logit(pop.pd_annual[rows]) + noise + brushed * p.brushing_boost_logit
+        pop.brushed[rows] = brushed
+        income = p.income_median_cents_weekly * np.exp(rng.normal(0.0, p.income_sigma, k))
+        pop.income_cents_weekly[rows] = floor_cents(income)
+        pop.distressed[rows] = False
+
+    # -- weekly rules (vectorized) ------------------------------------------------------
+    @classmethod
+    def fall_into_distress(cls, model: mesa.Model) -> None:
+        """A healthy borrower becomes distressed with its macro-conditional weekly hazard.
+
+        Real-estate loans load more on the common factor, so a borrower with such a loan
+        uses the larger loading (domain.md s.2: yields flowing to real estate).
+        """
+        pop, p = model.borrowers, model.params.borrower
+        loading = np.ones(pop.n)
+        loading[model.borrowers_with_real_estate_loans()] = p.real_estate_factor_multiplier
+        pd_t = conditional_pd(pop.pd_annual, model.macro.factor, loading,
+                              model.params.macro.default_correlation)
+        hit = model.rng.random(pop.n) < weekly_hazard(pd_t)
+        pop.distressed |= hit
+
+    @classmethod
+    def earn_income(cls, model: mesa.Model) -> None:
+        """Healthy borrowers receive this week's income (from outside the model)."""
+        pop = model.borrowers
+        healthy = ~pop.distressed
+        model.ledger.transfer_batch(model.accounts["world.income"], pop.account[healthy],
+                                    pop.income_cents_weekly[healthy], "borrower income")
+
+    @classmethod
+    def spend_remaining_cash(cls, model: mesa.Model) -> None:
+        """Whatever income is left after instalments is consumed (leaves the model)."""
+        pop = model.borrowers
+        cash = model.ledger.balances(pop.account)
+        has = cash > 0
+        model.ledger.transfer_batch(pop.account[has], model.accounts["world.spending"],
+                                    cash[has], "borrower spending")
+
+    @classmethod
+    def pay_instalments(cls, model: mesa.Model, rows: np.ndarray, due: np.ndarray,
+                        ) -> np.ndarray:
+        """Which of the loans in ``rows`` get paid this week.
+
+        A borrower pays all its instalments if it is healthy and its cash covers them all,
+        otherwise none (a distressed borrower defaults everywhere at once).
+        """
+        pop = model.borrowers
+        borrowers = model.loans.borrower[rows]
+        total_due = np.zeros(pop.n, np.int64)
+        np.add.at(total_due, borrowers, due)
+        cash = model.ledger.balances(pop.account)
+        able = ~pop.distressed & (cash >= total_due)
+        return able[borrowers]
+
+    @classmethod
+    def ask_for_loans(cls, model: mesa.Model) -> dict[str, np.ndarray]:
+        """This week's loan applications: who, how much, for how long, for what."""
+        pop, p, rng = model.borrowers, model.params.borrower, model.rng
+        open_loans = model.loans.by_borrower_count(pop.n)
+        eligible = ~pop.distressed & (open_loans < p.max_open_loans)
+        applies = eligible & (rng.random(pop.n) < p.apply_prob_weekly)
+        who = np.flatnonzero(applies)
+        k = len(who)
+        amount = p.loan_amount_median_cents * np.exp(rng.normal(0.0, p.loan_amount_sigma, k))
+        mat_w = np.asarray(p.maturity_weights) / sum(p.maturity_weights)
+        pur_w = np.asarray(p.purpose_weights) / sum(p.purpose_weights)
+        return {
+            "borrower": who,
+            "amount_cents": np.maximum(floor_cents(amount), 100),
+            "term_weeks": rng.choice(np.asarray(p.maturity_weeks_options), size=k, p=mat_w),
+            "purpose": rng.choice(3, size=k, p=pur_w).astype(np.int8),
+        }
+
+    @classmethod
+    def replace_departed(cls, model: mesa.Model) -> None:
+        """Distressed borrowers with no loans left leave; new borrowers take their place."""
+        pop = model.borrowers
+        open_loans = model.loans.by_borrower_count(pop.n)
+        gone = np.flatnonzero(pop.distressed & (open_loans == 0))
+        if gone.size:
+            cls.draw_characteristics(model, pop, gone)

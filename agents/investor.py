@@ -1,0 +1,229 @@
+"""Investors: retail savers choosing between deposits, a money-market fund and platforms.
+
+State lives in :class:`InvestorPopulation` columns; rules are vectorized (design.md s.5).
+
+- Allocation: an investor who reconsiders this week (probability
+  ``rebalance_prob_weekly``, i.e. inertia) splits its wealth across bank deposits, its
+  payment firm's money-market fund (if it uses one) and P2P by a multinomial logit on
+  risk-adjusted yield: advertised yield minus its risk aversion times the perceived loss
+  rate, minus a general distrust of P2P (domain.md s.1: investors chase advertised
+  yields; s.2: "high yield, low risk" marketing hides risk).
+- Beliefs: the perceived loss rate of a platform is a public, exponentially weighted
+  average of its disclosed arrears, plus a market-wide news term that jumps with every
+  platform failure and decays (information contagion, domain.md s.4 channel 3).
+- Withdrawal: an investor asks for all its units back from a platform whose perceived
+  loss rate exceeds its own tolerance ("withdraw when their view of a platform sours").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from ecosystem.holdings import EMPTY
+from ecosystem.ledger import AccountKind
+from ecosystem.money import floor_cents
+
+# Orders smaller than this are not worth an investor's attention (100 yuan).
+MIN_ORDER_CENTS = 10_000
+
+
+@dataclass
+class InvestorPopulation:
+    """Columns of investor state, one row per investor."""
+
+    account: np.ndarray             # ledger account: the investor's bank deposit
+    bank: np.ndarray                # bank holding the deposit
+    payment_firm: np.ndarray        # payment firm (and fund) the investor uses
+    client_pos: np.ndarray          # row in that payment firm's client arrays
+    fund_user: np.ndarray           # bool: uses the payment app's money-market fund
+    risk_aversion: np.ndarray       # weight on perceived loss rate
+    loss_tolerance_annual: np.ndarray
+    perceived_loss_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    news_annual: float = 0.0        # market-wide fear from recent failures
+
+    @property
+    def n(self) -> int:
+        """Number of investors."""
+        return len(self.account)
+
+
+@dataclass
+class Orders:
+    """What investors decided this week, for the markets to execute."""
+
+    invest_investor: np.ndarray
+    invest_platform: np.ndarray
+    invest_cents: np.ndarray
+    subscribe_investor: np.ndarray
+    subscribe_cents: np.ndarray
+    redeem_investor: np.ndarray
+    redeem_cents: np.ndarray
+
+
+class Investor(mesa.Agent):
+    """One investor; a view onto row ``idx`` of the model's investor population."""
+
+    def __init__(self, model: mesa.Model, idx: int) -> None:
+        super().__init__(model)
+        self.idx = idx
+
+    @property
+    def deposit_cents(self) -> int:
+        """Bank deposit."""
+        return self.model.ledger.balance(int(self.model.investors.account[self.idx]))
+
+    @property
+    def fund_cents(self) -> int:
+        """Money-market fund holding."""
+        pop = self.model.investors
+        fund = self.model.funds[pop.payment_firm[self.idx]]
+        return int(fund.holdings_cents[pop.client_pos[self.idx]])
+
+    @property
+    def platform_cents(self) -> int:
+        """Value of all platform holdings."""
+        values = self.model.holdings.slot_values_cents(self.model.unit_prices_cents())
+        return int(values[self.idx].sum())
+
+    # -- population ------------------------------------------------------------------
+    @classmethod
+    def create_population(cls, model: mesa.Model, n: int) -> InvestorPopulation:
+        """Open deposit accounts, endow wealth, draw traits, register ``n`` Mesa agents."""
+        p, rng = model.params.investor, model.rng
+        accounts = model.ledger.open_block("investor", n, AccountKind.HOUSEHOLD)
+        payment_firm = model.draw_payment_firms(n)
+        client_pos = np.zeros(n, np.int64)
+        for f in range(model.params.world.n_payment_firms):
+            mine = payment_firm == f
+            client_pos[mine] = np.arange(mine.sum())
+        pop = InvestorPopulation(
+            account=accounts,
+            bank=rng.integers(0, model.params.world.n_banks, n),
+            payment_firm=payment_firm,
+            client_pos=client_pos,
+            fund_user=rng.random(n) < p.mmf_user_share,
+            risk_aversion=p.risk_aversion_mean * rng.lognormal(-0.125, 0.5, n),
+            loss_tolerance_annual=p.loss_tolerance_mean_annual * rng.lognormal(-0.125, 0.5, n),
+        )
+        wealth = floor_cents(p.wealth_median_cents * np.exp(rng.normal(0, p.wealth_sigma, n)))
+        model.ledger.transfer_batch(model.accounts["world.endowment"], accounts, wealth,
+                                    "initial investor wealth")
+        for i in range(n):
+            cls(model, i)
+        return pop
+
+    # -- weekly rules (vectorized) ------------------------------------------------------
+    @classmethod
+    def update_beliefs(cls, model: mesa.Model, arrears_share: np.ndarray,
+                       failures: int) -> None:
+        """Blend disclosed arrears into perceived loss rates; add failure news."""
+        pop, p = model.investors, model.params.investor
+        if pop.perceived_loss_annual.size != arrears_share.size:
+            pop.perceived_loss_annual = arrears_share.astype(float).copy()
+        w = p.belief_weight_weekly
+        pop.perceived_loss_annual = (1 - w) * pop.perceived_loss_annual + w * arrears_share
+        pop.news_annual = p.panic_decay_weekly * pop.news_annual
+        pop.news_annual += failures * p.panic_per_failure_annual
+
+    @classmethod
+    def perceived_loss(cls, model: mesa.Model) -> np.ndarray:
+        """Perceived annual loss rate of each platform, news included."""
+        pop = model.investors
+        return pop.perceived_loss_annual + pop.news_annual
+
+    @classmethod
+    def ask_back_from_feared_platforms(cls, model: mesa.Model) -> None:
+        """Request all units back where perceived loss exceeds the investor's tolerance."""
+        pop, hold = model.investors, model.holdings
+        fear = cls.perceived_loss(model)
+        slot_fear = np.where(hold.held, fear[np.maximum(hold.platform, 0)], 0.0)
+        scared = hold.held & (slot_fear > pop.loss_tolerance_annual[:, None])
+        hold.request(scared, hold.units)
+
+    @classmethod
+    def rebalance(cls, model: mesa.Model) -> Orders:
+        """Investors who reconsider this week choose target shares by a logit on yield."""
+        pop, p, rng = model.investors, model.params.investor, model.rng
+        who = np.flatnonzero(rng.random(pop.n) < p.rebalance_prob_weekly)
+        prices = model.unit_prices_cents()
+        hold = model.holdings
+        slot_value = hold.slot_values_cents(prices)[who]
+        deposit = model.ledger.balances(pop.account[who])
+        fund = model.fund_holdings_of(who)
+        wealth = deposit + fund + slot_value.sum(axis=1)
+
+        util_slots, util_best, best_platform = cls._platform_utilities(model, who)
+        util_fund = np.where(pop.fund_user[who], model.fund_yields()[pop.payment_firm[who]],
+                             -np.inf)
+        util_dep = np.full(len(who), model.params.macro.deposit_rate_annual)
+        utils = np.column_stack([util_dep, util_fund, util_best])
+        z = p.choice_sensitivity * (utils - utils.max(axis=1, keepdims=True))
+        shares = np.exp(z)
+        shares /= shares.sum(axis=1, keepdims=True)
+        target = floor_cents(wealth[:, None] * shares)
+
+        invest = np.clip(target[:, 2] - slot_value.sum(axis=1), 0, deposit)
+        invest = np.where((invest >= MIN_ORDER_CENTS) & (best_platform >= 0), invest, 0)
+        cls._ask_back_excess(model, who, slot_value, util_slots, target[:, 2])
+        fund_gap = target[:, 1] - fund
+        subscribe = np.clip(fund_gap, 0, deposit - invest)
+        subscribe = np.where(subscribe >= MIN_ORDER_CENTS, subscribe, 0)
+        redeem = np.where(-fund_gap >= MIN_ORDER_CENTS, -fund_gap, 0)
+        buy = invest > 0
+        return Orders(who[buy], best_platform[buy], invest[buy],
+                      who[subscribe > 0], subscribe[subscribe > 0],
+                      who[redeem > 0], redeem[redeem > 0])
+
+    @classmethod
+    def _platform_utilities(cls, model: mesa.Model, who: np.ndarray,
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Risk-adjusted yield of each held slot and of the best reachable platform.
+
+        Besides the platforms it holds, each investor sees one platform drawn with
+        probability proportional to size (word of mouth and advertising); it can buy it
+        only if it has a free slot or already holds it.
+        """
+        pop, p, hold = model.investors, model.params.investor, model.holdings
+        yields = model.advertised_yields()
+        alive = model.platform_alive_mask()
+        util_platform = yields - pop.risk_aversion[who, None] * cls.perceived_loss(model)
+        util_platform = util_platform - p.p2p_distrust_annual
+        util_platform[:, ~alive] = -np.inf
+        slots = hold.platform[who]
+        rows = np.arange(len(who))[:, None]
+        util_slots = np.where(slots != EMPTY, util_platform[rows, np.maximum(slots, 0)],
+                              -np.inf)
+        candidate = model.draw_platforms_by_size(len(who))
+        can_buy = (candidate >= 0) & (hold.slot_for(who, np.maximum(candidate, 0)) >= 0)
+        util_cand = np.where(can_buy, util_platform[np.arange(len(who)),
+                                                    np.maximum(candidate, 0)], -np.inf)
+        best_slot = util_slots.argmax(axis=1)
+        best_slot_util = util_slots[np.arange(len(who)), best_slot]
+        use_cand = util_cand > best_slot_util
+        best_platform = np.where(use_cand, candidate, slots[np.arange(len(who)), best_slot])
+        util_best = np.maximum(util_cand, best_slot_util)
+        best_platform = np.where(np.isfinite(util_best), best_platform, -1)
+        return util_slots, util_best, best_platform
+
+    @classmethod
+    def _ask_back_excess(cls, model: mesa.Model, who: np.ndarray, slot_value: np.ndarray,
+                         util_slots: np.ndarray, target_p2p: np.ndarray) -> None:
+        """Ask back what exceeds the P2P target, from the least attractive holding."""
+        hold = model.holdings
+        excess = slot_value.sum(axis=1) - target_p2p
+        worst = np.where(np.isfinite(util_slots), util_slots, np.inf).argmin(axis=1)
+        worst_value = slot_value[np.arange(len(who)), worst]
+        act = (excess >= MIN_ORDER_CENTS) & (worst_value > 0)
+        if not act.any():
+            return
+        rows, slots = who[act], worst[act]
+        share = np.minimum(excess[act] / worst_value[act], 1.0)
+        units = np.ceil(hold.units[rows, slots] * share).astype(np.int64)
+        mask = np.zeros(hold.units.shape, bool)
+        mask[rows, slots] = True
+        amounts = np.zeros(hold.units.shape, np.int64)
+        amounts[rows, slots] = units
+        hold.request(mask, amounts)

@@ -1,0 +1,187 @@
+"""The ledger: every cash balance in the world, in integer cents.
+
+Agents move money only through :meth:`Ledger.transfer` and :meth:`Ledger.transfer_batch`
+(design.md section 4). Money enters and leaves the modelled world only through external
+accounts (sources such as borrowers' income or initial endowments, sinks such as
+consumption and operating costs; the bond market is both). Internal accounts can never go
+below zero: a payer that cannot pay must be handled by its caller as a default, which is
+recorded as an event.
+
+Two independent checks make conservation testable at every step:
+``sum(internal balances) == issued_by_externals - absorbed_by_externals`` (tracked by the
+transfer functions as money crosses the boundary) and ``sum(all balances) == 0``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from enum import IntEnum
+
+import numpy as np
+
+from ecosystem.errors import ConservationError, InsufficientFundsError, LedgerError
+
+
+class AccountKind(IntEnum):
+    """Who holds an account; external accounts are the world's sources and sinks."""
+
+    HOUSEHOLD = 0
+    INSTITUTION = 1
+    EXTERNAL = 2
+
+
+class Ledger:
+    """Balances in cents, one slot per account, with batch transfers for households."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._balances = np.zeros(capacity, dtype=np.int64)
+        self._kinds = np.zeros(capacity, dtype=np.int8)
+        self.names: list[str] = []
+        self.flows_cents: dict[str, int] = defaultdict(int)
+        self.issued_cents = 0
+        self.absorbed_cents = 0
+
+    # -- accounts -------------------------------------------------------------------
+    @property
+    def n_accounts(self) -> int:
+        """Number of open accounts."""
+        return len(self.names)
+
+    def _grow(self, extra: int) -> None:
+        needed = self.n_accounts + extra
+        if needed <= len(self._balances):
+            return
+        capacity = max(needed, 2 * len(self._balances))
+        self._balances = np.concatenate(
+            [self._balances, np.zeros(capacity - len(self._balances), np.int64)])
+        self._kinds = np.concatenate(
+            [self._kinds, np.zeros(capacity - len(self._kinds), np.int8)])
+
+    def open_account(self, name: str, kind: AccountKind) -> int:
+        """Open one account and return its id."""
+        return int(self.open_block(name, 1, kind)[0])
+
+    def open_block(self, prefix: str, n: int, kind: AccountKind) -> np.ndarray:
+        """Open ``n`` contiguous accounts (for a household population); returns their ids."""
+        self._grow(n)
+        start = self.n_accounts
+        ids = np.arange(start, start + n, dtype=np.int64)
+        self._kinds[start:start + n] = kind
+        self.names.extend([prefix] * n if n > 1 else [prefix])
+        return ids
+
+    def is_external(self, account: int) -> bool:
+        """True for source and sink accounts."""
+        return self._kinds[account] == AccountKind.EXTERNAL
+
+    # -- reading --------------------------------------------------------------------
+    def balance(self, account: int) -> int:
+        """Balance of one account, in cents."""
+        return int(self._balances[account])
+
+    def balances(self, accounts: np.ndarray) -> np.ndarray:
+        """Balances of many accounts (a copy), in cents."""
+        return self._balances[accounts].copy()
+
+    def internal_total(self) -> int:
+        """Sum of all non-external balances."""
+        n = self.n_accounts
+        internal = self._kinds[:n] != AccountKind.EXTERNAL
+        return int(self._balances[:n][internal].sum())
+
+    # -- moving money ---------------------------------------------------------------
+    def transfer(self, src: int, dst: int, amount_cents: int, reason: str) -> None:
+        """Move ``amount_cents`` from ``src`` to ``dst``.
+
+        Raises:
+            InsufficientFundsError: an internal ``src`` holds less than the amount.
+            LedgerError: the amount is negative.
+        """
+        amount = int(amount_cents)
+        if amount < 0:
+            raise LedgerError(f"negative transfer {amount} for {reason}")
+        if amount == 0:
+            return
+        if not self.is_external(src) and self._balances[src] < amount:
+            raise InsufficientFundsError(
+                f"{self.names[src]} (account {src}) holds {self._balances[src]} cents, "
+                f"cannot pay {amount} for {reason}")
+        self._balances[src] -= amount
+        self._balances[dst] += amount
+        self._tally(reason, amount, self.is_external(src), self.is_external(dst))
+
+    def transfer_batch(self, src: np.ndarray | int, dst: np.ndarray | int,
+                       amounts_cents: np.ndarray, reason: str) -> None:
+        """Many transfers at once; ``src`` or ``dst`` may be a single account.
+
+        All-or-nothing: if any internal payer would go below zero, nothing moves.
+        """
+        amounts = np.asarray(amounts_cents, dtype=np.int64)
+        if amounts.size == 0:
+            return
+        if amounts.min() < 0:
+            raise LedgerError(f"negative amount in batch transfer for {reason}")
+        self._debit(src, amounts, reason)
+        self._credit(dst, amounts)
+        src_ext = self._external_mask(src, amounts.shape)
+        dst_ext = self._external_mask(dst, amounts.shape)
+        self.flows_cents[reason] += int(amounts.sum())
+        self.issued_cents += int(amounts[src_ext & ~dst_ext].sum())
+        self.absorbed_cents += int(amounts[dst_ext & ~src_ext].sum())
+
+    def _external_mask(self, accounts: np.ndarray | int, shape: tuple) -> np.ndarray:
+        kinds = self._kinds[accounts] == AccountKind.EXTERNAL
+        return np.broadcast_to(kinds, shape)
+
+    def _debit(self, src: np.ndarray | int, amounts: np.ndarray, reason: str) -> None:
+        if np.ndim(src) == 0:
+            total = int(amounts.sum())
+            if not self.is_external(int(src)) and self._balances[src] < total:
+                raise InsufficientFundsError(
+                    f"{self.names[int(src)]} holds {self._balances[src]} cents, cannot pay "
+                    f"{total} for {reason}")
+            self._balances[src] -= total
+            return
+        src = np.asarray(src)
+        np.subtract.at(self._balances, src, amounts)
+        payers = np.unique(src)
+        internal = payers[self._kinds[payers] != AccountKind.EXTERNAL]
+        if internal.size and self._balances[internal].min() < 0:
+            n_short = int((self._balances[internal] < 0).sum())
+            np.add.at(self._balances, src, amounts)  # roll back: all or nothing
+            raise InsufficientFundsError(
+                f"batch transfer for {reason} would overdraw {n_short} internal account(s)")
+
+    def _credit(self, dst: np.ndarray | int, amounts: np.ndarray) -> None:
+        if np.ndim(dst) == 0:
+            self._balances[dst] += int(amounts.sum())
+        else:
+            np.add.at(self._balances, np.asarray(dst), amounts)
+
+    def _tally(self, reason: str, amount: int, src_ext: bool, dst_ext: bool) -> None:
+        self.flows_cents[reason] += amount
+        if src_ext and not dst_ext:
+            self.issued_cents += amount
+        elif dst_ext and not src_ext:
+            self.absorbed_cents += amount
+
+    # -- checks ---------------------------------------------------------------------
+    def check_conservation(self) -> None:
+        """Raise ConservationError unless money is conserved to the cent.
+
+        Checks that internal money equals what sources issued minus what sinks absorbed,
+        that all balances sum to zero, and that no internal account is negative.
+        """
+        internal = self.internal_total()
+        expected = self.issued_cents - self.absorbed_cents
+        if internal != expected:
+            raise ConservationError(
+                f"internal money {internal} != issued {self.issued_cents} - absorbed "
+                f"{self.absorbed_cents} (difference {internal - expected} cents)")
+        total = int(self._balances[:self.n_accounts].sum())
+        if total != 0:
+            raise ConservationError(f"balances sum to {total} cents, not 0")
+        n = self.n_accounts
+        internal_mask = self._kinds[:n] != AccountKind.EXTERNAL
+        if internal_mask.any() and self._balances[:n][internal_mask].min() < 0:
+            raise ConservationError("an internal account is negative")

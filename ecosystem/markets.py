@@ -1,0 +1,244 @@
+"""Markets: repayment settlement, write-offs, withdrawal queues, investment and matching.
+
+These are the rules of the market place, not any agent's choice: agents decide (borrowers
+whether they can pay, platforms whom to approve at what price, investors where to put
+money) and these functions move the money through the payment firms and the ledger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecosystem.loans import LoanStatus, instalment_cents
+from ecosystem.money import floor_cents, sum_by
+
+
+def route_by_firm(model, firm_of_row: np.ndarray, src: np.ndarray | int,
+                  dst: np.ndarray | int, amounts: np.ndarray, reason: str,
+                  fee_platforms: np.ndarray | None = None) -> None:
+    """Send payments through each row's payment firm (src/dst may be scalars)."""
+    for firm in model.payment_firms:
+        mine = firm_of_row == firm.idx
+        if not mine.any():
+            continue
+        firm.route(src if np.ndim(src) == 0 else src[mine],
+                   dst if np.ndim(dst) == 0 else dst[mine], amounts[mine], reason,
+                   None if fee_platforms is None else fee_platforms[mine])
+
+
+# -- repayments and write-offs -------------------------------------------------------
+def settle_repayments(model, rows: np.ndarray, interest: np.ndarray, due: np.ndarray,
+                      paid: np.ndarray) -> None:
+    """Paid instalments go borrower -> payment firm -> pool; the platform takes its cut."""
+    loans, pop = model.loans, model.borrowers
+    pay_rows = rows[paid]
+    borrowers = loans.borrower[pay_rows]
+    platforms = loans.platform[pay_rows]
+    pools = model.pool_accounts[platforms]
+    route_by_firm(model, pop.payment_firm[borrowers], pop.account[borrowers], pools,
+                  due[paid], "loan repayment", fee_platforms=platforms)
+    cut = floor_cents(interest[paid] * model.params.platform.interest_fee_share)
+    model.ledger.transfer_batch(pools, model.own_accounts[platforms], cut,
+                                "platform interest fee")
+    loans.record_payments(rows, interest, due, paid)
+    model.step_stats["repaid_cents"] += int(due[paid].sum())
+
+
+def write_off_overdue(model) -> None:
+    """Write off loans overdue for too long; investors in the pool bear the loss."""
+    loans, p = model.loans, model.params
+    rows = np.flatnonzero((loans.status == LoanStatus.ACTIVE)
+                          & (loans.missed_weeks >= p.borrower.write_off_after_missed_weeks))
+    if rows.size == 0:
+        return
+    platforms = loans.platform[rows].copy()
+    borrowers = loans.borrower[rows].copy()
+    lost = loans.write_off(rows)
+    model.step_stats["written_off_cents"] += int(lost.sum())
+    model.investor_losses_cents += int(lost.sum())
+    big = lost >= p.regulator.large_default_cents
+    for b, pl, amount in zip(borrowers[big], platforms[big], lost[big], strict=True):
+        cause = "real-estate exposure" if model.borrower_has_real_estate(b) else "distress"
+        model.events.log("large_default", f"borrower-{b}", cause, int(amount),
+                         f"platform-{pl}")
+
+
+# -- withdrawals and wind-downs ------------------------------------------------------
+def pay_withdrawals(model) -> None:
+    """Fill withdrawal requests from each pool's cash, pro rata; wind down dead pools.
+
+    Alive platforms pay requested units pro rata to the cash they hold (a queue forms when
+    requests exceed cash). Failed platforms pay all their cash out pro rata to all
+    holders every week until the book is collected (orderly wind-down, 清盘).
+    """
+    hold, n_p = model.holdings, len(model.platforms)
+    prices = model.unit_prices_cents()
+    cash = np.array([pl.pool_cash_cents() for pl in model.platforms], dtype=np.int64)
+    value = np.array([pl.pool_value_cents() for pl in model.platforms], dtype=np.int64)
+    alive = model.platform_alive_mask()
+    requested = floor_cents(hold.per_platform(hold.pending_units, n_p) * prices)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill_alive = np.where(requested > 0, np.minimum(cash / requested, 1.0), 0.0)
+        fill_dead = np.where(value > 0, np.minimum(cash / value, 1.0), 1.0)
+    slot_p = np.maximum(hold.platform, 0)
+    base_units = np.where(alive[slot_p], hold.pending_units, hold.units)
+    fill = np.where(alive[slot_p], fill_alive[slot_p], fill_dead[slot_p])
+    pay_units = np.where(hold.held, np.floor(base_units * fill).astype(np.int64), 0)
+    pay_cents = np.where(hold.held, floor_cents(pay_units * prices[slot_p]), 0)
+    _pay_holders(model, pay_cents, slot_p)
+    wiped = hold.held & ~alive[slot_p] & (value[slot_p] <= 0)
+    pay_units = np.where(wiped, hold.units, pay_units)  # nothing left to collect
+    for pl, cancelled in zip(model.platforms, hold.per_platform(pay_units, n_p), strict=True):
+        pl.units_total -= int(cancelled)
+    hold.cancel(pay_units)
+    queued = floor_cents(hold.per_platform(hold.pending_units, n_p) * prices)
+    for pl in model.platforms:
+        pl.check_liquidity(int(queued[pl.idx]))
+
+
+def _pay_holders(model, pay_cents: np.ndarray, slot_p: np.ndarray) -> None:
+    """Move pool cash to the holders' app balances at their payment firms."""
+    investors, slots = np.nonzero(pay_cents > 0)
+    if investors.size == 0:
+        return
+    amounts = pay_cents[investors, slots]
+    platforms = slot_p[investors, slots]
+    pop = model.investors
+    for firm in model.payment_firms:
+        mine = pop.payment_firm[investors] == firm.idx
+        firm.hold_for_clients(model.pool_accounts[platforms[mine]],
+                              pop.client_pos[investors[mine]], amounts[mine],
+                              "platform payout to investor")
+    model.step_stats["withdrawn_cents"] += int(amounts.sum())
+
+
+# -- investment ----------------------------------------------------------------------
+def execute_investments(model, investors: np.ndarray, platforms: np.ndarray,
+                        amounts: np.ndarray) -> None:
+    """Investors' money goes deposit -> payment firm -> pool; units issued at NAV."""
+    if investors.size == 0:
+        return
+    alive = model.platform_alive_mask()[platforms]
+    investors, platforms, amounts = investors[alive], platforms[alive], amounts[alive]
+    prices = model.unit_prices_cents()[platforms]
+    units = np.floor(amounts / prices).astype(np.int64)
+    ok = units > 0
+    investors, platforms, amounts, units = investors[ok], platforms[ok], amounts[ok], units[ok]
+    pop = model.investors
+    route_by_firm(model, pop.payment_firm[investors], pop.account[investors],
+                  model.pool_accounts[platforms], amounts, "investment in platform",
+                  fee_platforms=platforms)
+    model.holdings.add_units(investors, platforms, units)
+    for pl, added in zip(model.platforms, sum_by(platforms, units, len(model.platforms)),
+                         strict=True):
+        pl.units_total += int(added)
+    model.step_stats["invested_cents"] += int(amounts.sum())
+
+
+def execute_fund_orders(model, orders) -> None:
+    """Subscriptions (deposit -> fund) and redemptions (fund -> deposit)."""
+    pop = model.investors
+    for fund in model.funds:
+        mine = pop.payment_firm[orders.subscribe_investor] == fund.idx
+        who, amounts = orders.subscribe_investor[mine], orders.subscribe_cents[mine]
+        fund.firm.route(pop.account[who], fund.cash_account, amounts, "fund subscription")
+        fund.subscribe(pop.client_pos[who], amounts)
+        mine = pop.payment_firm[orders.redeem_investor] == fund.idx
+        who = orders.redeem_investor[mine]
+        if who.size:
+            fund.redeem(pop.client_pos[who], orders.redeem_cents[mine], pop.account[who])
+
+
+# -- loan matching -------------------------------------------------------------------
+def originate_loans(model, apps: dict[str, np.ndarray]) -> None:
+    """Route applications to platforms, screen, check caps, fund from pools, disburse."""
+    if apps["borrower"].size == 0:
+        return
+    apps = dict(apps, platform=model.draw_platforms_by_size(apps["borrower"].size))
+    apps = {k: v[apps["platform"] >= 0] for k, v in apps.items()}
+    approved, rate = _screen_by_platform(model, apps)
+    apps["rate_annual"] = rate
+    apps["instalment_cents"] = instalment_cents(apps["amount_cents"], rate, apps["term_weeks"])
+    ok = approved & _within_limits(model, apps) & _fundable(model, apps, approved)
+    chosen = {k: v[ok] for k, v in apps.items()}
+    if chosen["borrower"].size:
+        _book_and_disburse(model, chosen)
+
+
+def _screen_by_platform(model, apps: dict) -> tuple[np.ndarray, np.ndarray]:
+    approved = np.zeros(apps["borrower"].size, bool)
+    rate = np.zeros(apps["borrower"].size)
+    scores = model.borrowers.score[apps["borrower"]]
+    for pl in model.platforms:
+        mine = apps["platform"] == pl.idx
+        if mine.any():
+            approved[mine], rate[mine] = pl.screen(scores[mine])
+    return approved, rate
+
+
+def _within_limits(model, apps: dict) -> np.ndarray:
+    """Debt-service limit and borrowing caps per platform and in total (0 = no cap)."""
+    p, loans, pop = model.params.borrower, model.loans, model.borrowers
+    b = apps["borrower"]
+    owed = loans.by_borrower("outstanding_cents", pop.n)[b]
+    paying = loans.by_borrower("instalment_cents", pop.n)[b]
+    ok = paying + apps["instalment_cents"] <= p.max_debt_service_ratio * \
+        pop.income_cents_weekly[b]
+    if p.cap_total_cents:
+        ok &= owed + apps["amount_cents"] <= p.cap_total_cents
+    if p.cap_per_platform_cents:
+        here = _owed_on_platform(model, b, apps["platform"])
+        ok &= here + apps["amount_cents"] <= p.cap_per_platform_cents
+    return ok
+
+
+def _owed_on_platform(model, borrowers: np.ndarray, platforms: np.ndarray) -> np.ndarray:
+    """Principal each borrower already owes on the given platform."""
+    loans, n_p = model.loans, len(model.platforms)
+    active = loans.status == LoanStatus.ACTIVE
+    keys = loans.borrower[active] * n_p + loans.platform[active]
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    running = np.concatenate([[0], np.cumsum(loans.outstanding_cents[active][order])])
+    wanted = borrowers * n_p + platforms
+    lo = np.searchsorted(sorted_keys, wanted, "left")
+    hi = np.searchsorted(sorted_keys, wanted, "right")
+    return running[hi] - running[lo]
+
+
+def _fundable(model, apps: dict, approved: np.ndarray) -> np.ndarray:
+    """Fund approved loans in order from each pool's cash; one loan takes at most a share."""
+    ok = np.zeros(apps["borrower"].size, bool)
+    share = model.params.platform.max_loan_share_of_cash
+    for pl in model.platforms:
+        idx = np.flatnonzero((apps["platform"] == pl.idx) & approved)
+        if idx.size == 0 or not pl.alive:
+            continue
+        cash = pl.pool_cash_cents()
+        amounts = apps["amount_cents"][idx]
+        fits = amounts <= share * cash
+        running = np.cumsum(np.where(fits, amounts, 0))
+        ok[idx] = fits & (running <= cash)
+    return ok
+
+
+def _book_and_disburse(model, chosen: dict) -> None:
+    loans, pop = model.loans, model.borrowers
+    loans.add(borrower=chosen["borrower"], platform=chosen["platform"],
+              principal_cents=chosen["amount_cents"], outstanding_cents=chosen["amount_cents"],
+              instalment_cents=chosen["instalment_cents"], rate_annual=chosen["rate_annual"],
+              term_weeks=chosen["term_weeks"], purpose=chosen["purpose"],
+              status=LoanStatus.ACTIVE, originated_step=model.steps)
+    pop.loans_taken[chosen["borrower"]] += 1
+    platforms, amounts = chosen["platform"], chosen["amount_cents"]
+    fee = floor_cents(amounts * model.params.platform.origination_fee)
+    pools = model.pool_accounts[platforms]
+    model.ledger.transfer_batch(pools, model.own_accounts[platforms], fee,
+                                "origination fee")
+    b = chosen["borrower"]
+    route_by_firm(model, pop.payment_firm[b], pools, pop.account[b], amounts - fee,
+                  "loan disbursement")
+    for pl in model.platforms:
+        pl.note_new_rates(chosen["rate_annual"][platforms == pl.idx])
+    model.step_stats["new_lending_cents"] += int(amounts.sum())
+    model.step_stats["new_loans"] += int(amounts.size)

@@ -1,0 +1,161 @@
+"""Model-level metrics: named reporter functions for Mesa's DataCollector.
+
+Named functions (not lambdas) keep the model picklable for worker processes. Money is
+in cents of the model's own population; multiply by ``world.population_scale`` for real
+units, as ``shared/data/parameter_grounding.md`` advises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def platforms_alive(model) -> int:
+    """Platforms in business."""
+    return int(model.platform_alive_mask().sum())
+
+
+def failures_this_step(model) -> int:
+    """Platforms that failed this week."""
+    return int(model.step_stats["failures"])
+
+
+def new_lending_cents(model) -> int:
+    """Principal of loans originated this week."""
+    return int(model.step_stats["new_lending_cents"])
+
+
+def outstanding_lending_cents(model) -> int:
+    """Principal outstanding on all active loans."""
+    return int(sum(p.book_cents for p in model.platforms))
+
+
+def arrears_rate(model) -> float:
+    """Share of outstanding principal on loans with a missed instalment."""
+    book = outstanding_lending_cents(model)
+    return sum(p.arrears_cents for p in model.platforms) / book if book else 0.0
+
+
+def default_rate_annual(model) -> float:
+    """Principal written off this week over principal outstanding, times 52."""
+    book = outstanding_lending_cents(model) + model.step_stats["written_off_cents"]
+    return 52.0 * model.step_stats["written_off_cents"] / book if book else 0.0
+
+
+def investor_deposits_cents(model) -> int:
+    """Investors' bank deposits."""
+    return int(model.ledger.balances(model.investors.account).sum())
+
+
+def investor_mmf_cents(model) -> int:
+    """Investors' money-market fund holdings."""
+    return int(sum(f.liabilities_cents() for f in model.funds))
+
+
+def investor_p2p_cents(model) -> int:
+    """Value of investors' platform holdings at unit prices."""
+    return int(model.holdings.slot_values_cents(model.unit_prices_cents()).sum())
+
+
+def payment_float_cents(model) -> int:
+    """Investors' money waiting in payment-app balances (settles T+1)."""
+    return int(sum(int(f.client_balance_cents.sum()) for f in model.payment_firms))
+
+
+def fund_assets_cents(model) -> int:
+    """Assets of all money-market funds."""
+    return int(sum(f.assets_cents() for f in model.funds))
+
+
+def fund_yield_annual(model) -> float:
+    """Asset-weighted annualized yield credited by the funds this week."""
+    assets = np.array([f.assets_cents() for f in model.funds], float)
+    yields = model.fund_yields()
+    return float((assets * yields).sum() / assets.sum()) if assets.sum() else 0.0
+
+
+def investor_losses_cents(model) -> int:
+    """Cumulative principal written off on loans funded by investors."""
+    return int(model.investor_losses_cents)
+
+
+def avg_advertised_yield_annual(model) -> float:
+    """Mean advertised yield of platforms in business."""
+    alive = model.platform_alive_mask()
+    return float(model.advertised_yields()[alive].mean()) if alive.any() else 0.0
+
+
+def market_rate_annual(model) -> float:
+    """Interbank market rate."""
+    return float(model.macro.market_rate_annual)
+
+
+def macro_factor(model) -> float:
+    """Common credit factor (negative: bad times)."""
+    return float(model.macro.factor)
+
+
+def platform_hhi(model) -> float:
+    """Herfindahl index of investor pools among platforms in business."""
+    return float(model.regulator.indicators.get("platform_hhi", 0.0))
+
+
+def fund_net_outflow_share(model) -> float:
+    """Net redemptions this week over fund assets."""
+    return float(model.regulator.indicators.get("fund_net_outflow_share", 0.0))
+
+
+def new_loans(model) -> int:
+    """Loans originated this week."""
+    return int(model.step_stats["new_loans"])
+
+
+def distressed_borrower_share(model) -> float:
+    """Share of borrowers in distress (income lost, not paying)."""
+    return float(model.borrowers.distressed.mean())
+
+
+REPORTERS = {f.__name__: f for f in (
+    platforms_alive, failures_this_step, new_lending_cents, new_loans,
+    outstanding_lending_cents, arrears_rate, default_rate_annual,
+    investor_deposits_cents, investor_mmf_cents, investor_p2p_cents, payment_float_cents,
+    fund_assets_cents, fund_yield_annual, investor_losses_cents,
+    avg_advertised_yield_annual, market_rate_annual, macro_factor, platform_hhi,
+    fund_net_outflow_share, distressed_borrower_share,
+)}
+
+
+def timeseries_frame(model):
+    """The collected model variables with a ``step`` column (1 = first week)."""
+    frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    frame.insert(0, "step", np.arange(1, len(frame) + 1))
+    return frame
+
+
+def summary(model) -> dict[str, Any]:
+    """Final and cumulative figures of a run, for ``ifsim run --json``."""
+    causes: dict[str, int] = {}
+    for p in model.platforms:
+        if p.failure_cause:
+            causes[p.failure_cause] = causes.get(p.failure_cause, 0) + 1
+    frame = timeseries_frame(model)
+    return {
+        "steps": int(model.steps),
+        "platforms_alive": platforms_alive(model),
+        "platform_failures": int(sum(causes.values())),
+        "failures_by_cause": dict(sorted(causes.items())),
+        "total_new_lending_cents": int(frame["new_lending_cents"].sum()),
+        "outstanding_lending_cents": outstanding_lending_cents(model),
+        "investor_losses_cents": investor_losses_cents(model),
+        "arrears_rate": round(arrears_rate(model), 10),
+        "investor_deposits_cents": investor_deposits_cents(model),
+        "investor_mmf_cents": investor_mmf_cents(model),
+        "investor_p2p_cents": investor_p2p_cents(model),
+        "fund_assets_cents": fund_assets_cents(model),
+        "fund_yield_annual": round(fund_yield_annual(model), 10),
+        "avg_advertised_yield_annual": round(avg_advertised_yield_annual(model), 10),
+        "loans_originated": int(model.loans.n_originated),
+        "events": len(model.events.rows),
+    }

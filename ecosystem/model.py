@@ -1,0 +1,299 @@
+"""EcosystemModel: builds the world and runs its weekly timetable.
+
+``step()`` reads as the timetable of design.md section 3. The model never imports
+``agents``: the scenario's ``[roles]`` names the class for each role (defaults in
+``agents/``), so a researcher can plug in a subclass without editing the package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+
+import mesa
+import numpy as np
+
+from ecosystem import markets, metrics
+from ecosystem.errors import ParameterError
+from ecosystem.events import EventLog
+from ecosystem.holdings import Holdings
+from ecosystem.ledger import AccountKind, Ledger
+from ecosystem.loans import LoanBook, LoanStatus, Purpose
+from ecosystem.macro import Macro
+from ecosystem.money import floor_cents
+from ecosystem.params import Params
+
+# Where money enters and leaves the modelled world (design.md section 4).
+EXTERNAL_ACCOUNTS = {
+    "world.endowment": "source: households' initial wealth and institutions' capital",
+    "world.income": "source: borrowers' wages and business income",
+    "world.spending": "sink: borrowers' consumption and spending of loan proceeds",
+    "world.economy": "source: banks' income from lending to the wider economy",
+    "world.bond_market": "source and sink: bond purchases, sales and coupons",
+    "world.operating_costs": "sink: platforms' salaries, marketing, IT",
+    "world.owners": "sink: capital taken out by platform owners at exit",
+}
+COMPACT_EVERY_STEPS = 13
+
+
+def load_role_class(path: str) -> type:
+    """Import 'module:Class' named in the scenario's [roles]."""
+    module_name, _, class_name = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ParameterError(f"roles: cannot load agent class '{path}': {exc}") from None
+
+
+class EcosystemModel(mesa.Model):
+    """The internet-finance ecosystem, one step per week."""
+
+    def __init__(self, params: Params | None = None, seed: int | None = 0) -> None:
+        super().__init__(rng=seed)
+        self.params = params or Params()
+        self.seed = seed
+        self.ledger = Ledger()
+        self.events = EventLog()
+        self.step_stats: dict[str, int] = defaultdict(int)
+        self.investor_losses_cents = 0
+        self.accounts = {name: self.ledger.open_account(name, AccountKind.EXTERNAL)
+                         for name in EXTERNAL_ACCOUNTS}
+        self.roles = {name: load_role_class(path)
+                      for name, path in self.params.to_dict()["roles"].items()}
+        self.macro = Macro(self.params.macro, self.rng)
+        self.loans = LoanBook()
+        self._build_world()
+        self.datacollector = mesa.DataCollector(model_reporters=metrics.REPORTERS)
+
+    # -- construction ---------------------------------------------------------------
+    def _build_world(self) -> None:
+        w = self.params.world
+        self.banks = [self._build_bank(i) for i in range(w.n_banks)]
+        self.investors = self.roles["investor"].create_population(self, w.n_investors)
+        self.borrowers = self.roles["borrower"].create_population(self, w.n_borrowers)
+        self.payment_firms, self.funds = [], []
+        for i in range(w.n_payment_firms):
+            self._build_payment_firm(i)
+        self.platforms = [self._build_platform(i) for i in range(w.n_platforms)]
+        self.pool_accounts = np.array([p.pool_account for p in self.platforms], np.int64)
+        self.own_accounts = np.array([p.own_account for p in self.platforms], np.int64)
+        self.regulator = self.roles["regulator"](self)
+        self.holdings = Holdings(w.n_investors, self.params.investor.max_platforms_held)
+        self._seed_fund_holdings()
+
+    def _endow(self, account: int, amount_cents: int, reason: str) -> None:
+        self.ledger.transfer(self.accounts["world.endowment"], account, amount_cents, reason)
+
+    def _build_bank(self, idx: int):
+        own = self.ledger.open_account(f"bank-{idx}.own", AccountKind.INSTITUTION)
+        self._endow(own, self.params.bank.capital_cents, "bank capital")
+        return self.roles["bank"](self, idx, own_account=own)
+
+    def _build_payment_firm(self, i: int) -> None:
+        open_ = self.ledger.open_account
+        own = open_(f"payment-firm-{i}.own", AccountKind.INSTITUTION)
+        self._endow(own, self.params.payment_firm.capital_cents, "payment firm capital")
+        bank = i % len(self.banks)
+        clients = np.flatnonzero(self.investors.payment_firm == i)
+        firm = self.roles["payment_firm"](
+            self, i, own_account=own, bank=bank, client_investors=clients,
+            reserve_bank_account=open_(f"payment-firm-{i}.reserves@bank",
+                                       AccountKind.INSTITUTION),
+            reserve_central_account=open_(f"payment-firm-{i}.reserves@central-bank",
+                                          AccountKind.INSTITUTION))
+        fund = self.roles["fund"](
+            self, i, cash_account=open_(f"fund-{i}.cash", AccountKind.INSTITUTION),
+            deposit_account=open_(f"fund-{i}.deposits@bank-{bank}", AccountKind.INSTITUTION),
+            bank=bank, n_clients=len(clients))
+        self.payment_firms.append(firm)
+        self.funds.append(fund)
+
+    def _build_platform(self, i: int):
+        p, rng = self.params.platform, self.rng
+        own = self.ledger.open_account(f"platform-{i}.own", AccountKind.INSTITUTION)
+        capital = floor_cents(p.capital_median_cents * np.exp(rng.normal(0, p.capital_sigma)))
+        self._endow(own, capital, "platform capital")
+        custody = int(rng.integers(len(self.banks))) if rng.random() < p.custody_share else -1
+        where = f"bank-{custody}" if custody >= 0 else "platform"
+        pool = self.ledger.open_account(f"platform-{i}.pool@{where}", AccountKind.INSTITUTION)
+        cost = p.operating_cost_median_cents_weekly * np.exp(rng.normal(0, p.operating_cost_sigma))
+        return self.roles["platform"](
+            self, i, own_account=own, pool_account=pool, custody_bank=custody,
+            pd_cutoff_annual=float(rng.uniform(p.pd_cutoff_low, p.pd_cutoff_high)),
+            screening_noise_sd=float(rng.uniform(p.screening_noise_low,
+                                                 p.screening_noise_high)),
+            operating_cost_cents_weekly=floor_cents(cost))
+
+    def _seed_fund_holdings(self) -> None:
+        """Fund users start with a share of their wealth in their payment firm's fund."""
+        pop, share = self.investors, self.params.investor.initial_mmf_share
+        for fund in self.funds:
+            who = np.flatnonzero(pop.fund_user & (pop.payment_firm == fund.idx))
+            amounts = floor_cents(self.ledger.balances(pop.account[who]) * share)
+            fund.firm.route(pop.account[who], fund.cash_account, amounts, "fund subscription")
+            fund.subscribe(pop.client_pos[who], amounts)
+            fund.rebalance_portfolio()
+            fund.end_week()
+
+    # -- queries used by agents -----------------------------------------------------
+    def draw_payment_firms(self, n: int) -> np.ndarray:
+        """Assign households to payment firms; shares fall with rank (a dominant leader)."""
+        k = self.params.world.n_payment_firms
+        exponent = self.params.payment_firm.market_share_exponent
+        weights = np.arange(1, k + 1, dtype=float) ** -exponent
+        return self.rng.choice(k, size=n, p=weights / weights.sum())
+
+    def platform_alive_mask(self) -> np.ndarray:
+        """Which platforms are in business."""
+        return np.array([p.alive for p in self.platforms], dtype=bool)
+
+    def unit_prices_cents(self) -> np.ndarray:
+        """Value of one pool unit of each platform."""
+        return np.array([p.unit_price_cents() for p in self.platforms])
+
+    def advertised_yields(self) -> np.ndarray:
+        """Each platform's advertised annual yield."""
+        return np.array([p.advertised_yield_annual for p in self.platforms])
+
+    def fund_yields(self) -> np.ndarray:
+        """Each fund's latest annualized yield."""
+        return np.array([f.yield_annual for f in self.funds])
+
+    def fund_holdings_of(self, investors: np.ndarray) -> np.ndarray:
+        """Money-market fund holdings of the given investors."""
+        pop, out = self.investors, np.zeros(len(investors), np.int64)
+        for fund in self.funds:
+            mine = pop.payment_firm[investors] == fund.idx
+            out[mine] = fund.holdings_cents[pop.client_pos[investors[mine]]]
+        return out
+
+    def draw_platforms_by_size(self, k: int) -> np.ndarray:
+        """Draw alive platforms with probability rising with pool size (-1 if none)."""
+        alive = self.platform_alive_mask()
+        if not alive.any():
+            return np.full(k, -1, np.int64)
+        size = np.array([max(p.pool_value_cents(), 0) for p in self.platforms], float)
+        weights = np.where(alive, np.sqrt(size) + np.sqrt(self.params.borrower
+                                                         .loan_amount_median_cents), 0.0)
+        return self.rng.choice(len(self.platforms), size=k, p=weights / weights.sum())
+
+    def borrowers_with_real_estate_loans(self) -> np.ndarray:
+        """Borrowers with an active real-estate loan."""
+        loans = self.loans
+        mask = (loans.status == LoanStatus.ACTIVE) & (loans.purpose == Purpose.REAL_ESTATE)
+        return np.unique(loans.borrower[mask])
+
+    def borrower_has_real_estate(self, borrower: int) -> bool:
+        """Whether a borrower's loans include a real-estate loan (for event causes)."""
+        loans = self.loans
+        return bool(((loans.borrower == borrower) & (loans.purpose == Purpose.REAL_ESTATE)).any())
+
+    # -- the timetable --------------------------------------------------------------
+    def step(self) -> None:
+        """One week, in a fixed order of named phases."""
+        self.events.step = self.steps
+        self.step_stats = defaultdict(int)
+        self.macro.advance()
+        self.settle_payments()
+        self.pay_interest_and_fund_income()
+        self.borrowers_earn_and_repay()
+        self.investors_decide_and_trade()
+        self.match_new_loans()
+        self.institutions_close_the_week()
+        self.regulator.supervise()
+        self.end_of_week_checks()
+        self.datacollector.collect(self)
+
+    def settle_payments(self) -> None:
+        """Payment firms settle last week's client balances (T+1), sweeping into funds."""
+        for firm in self.payment_firms:
+            firm.settle_client_balances()
+
+    def pay_interest_and_fund_income(self) -> None:
+        """Banks pay interest; funds collect income and credit holders."""
+        for bank in self.banks:
+            bank.pay_interest()
+        for fund in self.funds:
+            fund.earn_and_distribute()
+
+    def borrowers_earn_and_repay(self) -> None:
+        """Distress, income, instalments, write-offs of long-overdue loans."""
+        borrower = self.roles["borrower"]
+        borrower.fall_into_distress(self)
+        borrower.earn_income(self)
+        rows = self.loans.active_rows()
+        interest, due = self.loans.amounts_due(rows)
+        paid = borrower.pay_instalments(self, rows, due)
+        markets.settle_repayments(self, rows, interest, due, paid)
+        markets.write_off_overdue(self)
+        self.refresh_platform_books()
+
+    def investors_decide_and_trade(self) -> None:
+        """Beliefs, withdrawals, rebalancing; pools pay out; new money comes in."""
+        investor = self.roles["investor"]
+        book = np.array([max(p.book_cents, 1) for p in self.platforms], float)
+        arrears = np.array([p.arrears_cents for p in self.platforms], float) / book
+        investor.update_beliefs(self, arrears, self.events.count("platform_failure",
+                                                                 self.steps - 1))
+        investor.ask_back_from_feared_platforms(self)
+        orders = investor.rebalance(self)
+        markets.pay_withdrawals(self)
+        markets.execute_fund_orders(self, orders)
+        markets.execute_investments(self, orders.invest_investor, orders.invest_platform,
+                                    orders.invest_cents)
+
+    def match_new_loans(self) -> None:
+        """Borrowers apply; platforms screen, price and fund; borrowers spend."""
+        borrower = self.roles["borrower"]
+        markets.originate_loans(self, borrower.ask_for_loans(self))
+        borrower.spend_remaining_cash(self)
+        borrower.replace_departed(self)
+        self.refresh_platform_books()
+
+    def institutions_close_the_week(self) -> None:
+        """Platforms pay costs (or fail); funds and payment firms rebalance."""
+        for platform in self.platforms:
+            platform.pay_costs()
+            platform.check_solvency()
+        for fund in self.funds:
+            fund.rebalance_portfolio()
+            inflow, outflow = fund.end_week()
+            self.step_stats["fund_inflow_cents"] += inflow
+            self.step_stats["fund_outflow_cents"] += outflow
+        for firm in self.payment_firms:
+            firm.rebalance_reserves()
+        self.step_stats["failures"] = self.events.count("platform_failure", self.steps)
+
+    def end_of_week_checks(self) -> None:
+        """Compact the loan book now and then; check conservation if asked."""
+        if self.steps % COMPACT_EVERY_STEPS == 0:
+            self.loans.compact()
+        if self.params.world.check_conservation:
+            self.check_accounts()
+
+    def refresh_platform_books(self) -> None:
+        """Loans outstanding and in arrears per platform."""
+        n = len(self.platforms)
+        book = self.loans.by_platform("outstanding_cents", n)
+        arrears = self.loans.by_platform("outstanding_cents", n,
+                                         mask=self.loans.missed_weeks > 0)
+        for platform in self.platforms:
+            platform.book_cents = int(book[platform.idx])
+            platform.arrears_cents = int(arrears[platform.idx])
+
+    def check_accounts(self) -> None:
+        """Money conserved; client reserves back client balances; units match holdings."""
+        self.ledger.check_conservation()
+        for firm in self.payment_firms:
+            if firm.reserves_cents() != int(firm.client_balance_cents.sum()):
+                raise AssertionError(f"{firm.name}: reserves {firm.reserves_cents()} != "
+                                     f"client balances {firm.client_balance_cents.sum()}")
+        units = self.holdings.per_platform(self.holdings.units, len(self.platforms))
+        for platform in self.platforms:
+            if units[platform.idx] != platform.units_total:
+                raise AssertionError(f"{platform.name}: units out of step with holdings")
+
+    def run(self, steps: int | None = None) -> None:
+        """Run ``steps`` weeks (default: world.steps)."""
+        for _ in range(steps if steps is not None else self.params.world.steps):
+            self.step()

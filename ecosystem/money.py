@@ -1,0 +1,64 @@
+"""Money units and the one place where amounts are rounded.
+
+All money in ifsim is integer cents (``int64``; 1 yuan = 100 cents). Rates are floats.
+Every conversion from a float amount (interest, pro-rata shares, fees) to cents goes
+through :func:`floor_cents`, which rounds *down*: a payer never pays a fraction of a cent
+more than it owes, and the remainder stays with the payer, so money is conserved exactly
+(design.md section 4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CENTS_PER_YUAN = 100
+WEEKS_PER_YEAR = 52
+
+
+def floor_cents(amount: float | np.ndarray) -> np.ndarray | int:
+    """Round a float amount of cents down to whole cents (never below zero).
+
+    Args:
+        amount: A float or array of floats in cents.
+
+    Returns:
+        ``int`` for a scalar input, an ``int64`` array otherwise.
+    """
+    rounded = np.floor(np.maximum(amount, 0.0)).astype(np.int64)
+    if np.ndim(rounded) == 0:
+        return int(rounded)
+    return rounded
+
+
+def weekly_rate(rate_annual: float | np.ndarray) -> float | np.ndarray:
+    """Convert an annual simple rate to a weekly one (rate / 52)."""
+    return rate_annual / WEEKS_PER_YEAR
+
+
+def weekly_hazard(prob_annual: float | np.ndarray) -> float | np.ndarray:
+    """Weekly probability equivalent to an annual probability, 1 - (1 - p)^(1/52)."""
+    return 1.0 - np.power(1.0 - np.clip(prob_annual, 0.0, 1.0 - 1e-12), 1.0 / WEEKS_PER_YEAR)
+
+
+def pro_rata(total_cents: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``total_cents`` across ``weights`` pro rata, rounding each share down.
+
+    The sum of the shares is at most ``total_cents``; the remainder (fewer cents than
+    there are weights) stays with whoever pays, so no money is created.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    weight_sum = weights.sum()
+    if total_cents <= 0 or weight_sum <= 0:
+        return np.zeros(weights.shape, dtype=np.int64)
+    shares = floor_cents(total_cents * (weights / weight_sum))
+    return np.minimum(shares, total_cents)
+
+
+def sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Exact integer sums of ``values`` grouped by ``index`` (0..n-1), as int64.
+
+    ``np.bincount`` would sum in float64; this keeps cents exact.
+    """
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, index, np.asarray(values, dtype=np.int64))
+    return out

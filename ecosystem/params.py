@@ -1,0 +1,444 @@
+"""Typed, frozen, validated parameters: one dataclass per agent type and one for the world.
+
+Every field carries its unit and a one-line meaning (``ifsim params`` lists them) and an
+allowed range; a wrong value raises :class:`ParameterError` naming the field, the value
+given and what is allowed. Defaults rest on ``shared/data/parameter_grounding.md`` where
+a fact pins them down; the rest are free parameters with documented plausible ranges,
+for calibration sweeps to choose.
+
+Convention for caps and levers: the value 0 means "off" (no cap), as stated in each
+field's description, so every regulatory lever has an off value (domain.md section 5).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, get_type_hints
+
+from ecosystem.errors import ParameterError
+
+
+def param(default: Any, unit: str, doc: str, *, ge: float | None = None,
+          le: float | None = None, gt: float | None = None, lt: float | None = None) -> Any:
+    """Declare a parameter field with its unit, meaning and allowed range."""
+    meta = {"unit": unit, "doc": doc, "ge": ge, "le": le, "gt": gt, "lt": lt}
+    return field(default=default, metadata=meta)
+
+
+def _allowed(meta: dict) -> str:
+    """Describe a field's allowed range in words, for error messages."""
+    parts = []
+    if meta.get("gt") is not None:
+        parts.append(f"> {meta['gt']}")
+    if meta.get("ge") is not None:
+        parts.append(f">= {meta['ge']}")
+    if meta.get("lt") is not None:
+        parts.append(f"< {meta['lt']}")
+    if meta.get("le") is not None:
+        parts.append(f"<= {meta['le']}")
+    return " and ".join(parts) if parts else "any value"
+
+
+def _check_number(name: str, value: Any, meta: dict) -> None:
+    """Raise ParameterError if ``value`` is outside the field's range."""
+    bad = (
+        (meta.get("ge") is not None and value < meta["ge"])
+        or (meta.get("le") is not None and value > meta["le"])
+        or (meta.get("gt") is not None and value <= meta["gt"])
+        or (meta.get("lt") is not None and value >= meta["lt"])
+        or (isinstance(value, float) and not math.isfinite(value))
+    )
+    if bad:
+        raise ParameterError(f"{name} = {value!r}: must be {_allowed(meta)} ({meta['unit']})")
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """Check ``value`` against the type hint; allow int where float is expected."""
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ParameterError(f"{name} = {value!r}: must be true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParameterError(f"{name} = {value!r}: must be a whole number")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"{name} = {value!r}: must be a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ParameterError(f"{name} = {value!r}: must be a string")
+        return value
+    if hint == tuple[float, ...] or hint == tuple[int, ...]:
+        elem = float if hint == tuple[float, ...] else int
+        if not isinstance(value, list | tuple) or not value:
+            raise ParameterError(f"{name} = {value!r}: must be a non-empty list of numbers")
+        return tuple(_coerce(f"{name}[{i}]", v, elem) for i, v in enumerate(value))
+    raise ParameterError(f"{name}: unsupported parameter type {hint}")
+
+
+@dataclass(frozen=True)
+class ParamGroup:
+    """Base class: validates every field against its type hint and range on construction."""
+
+    section: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        hints = get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            name = f"{self.section}.{f.name}"
+            value = _coerce(name, getattr(self, f.name), hints[f.name])
+            object.__setattr__(self, f.name, value)
+            for item in value if isinstance(value, tuple) else (value,):
+                if not isinstance(item, bool | str):
+                    _check_number(name, item, f.metadata)
+        self.check()
+
+    def check(self) -> None:
+        """Cross-field rules; subclasses override."""
+
+    def fail(self, field_name: str, value: Any, allowed: str) -> None:
+        """Raise a ParameterError for a cross-field rule."""
+        raise ParameterError(f"{self.section}.{field_name} = {value!r}: {allowed}")
+
+
+@dataclass(frozen=True)
+class WorldParams(ParamGroup):
+    """Size of the world and the run."""
+
+    section: ClassVar[str] = "world"
+    steps: int = param(260, "weeks", "steps to run (one step is one week)", ge=1, le=100_000)
+    n_investors: int = param(10_000, "agents", "retail investors (households)", ge=1,
+                             le=10_000_000)
+    n_borrowers: int = param(5_000, "agents", "borrowers (individuals and micro firms)", ge=1,
+                             le=10_000_000)
+    n_platforms: int = param(50, "agents", "P2P lending platforms at the start", ge=1, le=10_000)
+    n_payment_firms: int = param(2, "agents", "third-party payment firms, each with its "
+                                 "money-market fund", ge=1, le=100)
+    n_banks: int = param(2, "agents", "banks (deposits, custody accounts)", ge=1, le=100)
+    population_scale: float = param(1713.0, "real people per agent", "investors each agent "
+                                    "stands for (17.13m P2P investors in 2017 / 10,000)",
+                                    gt=0)
+    check_conservation: bool = param(False, "flag", "check money conservation after every "
+                                     "step (slower; always on in tests)")
+
+
+@dataclass(frozen=True)
+class MacroParams(ParamGroup):
+    """Market rates and the common (macro/real-estate) credit factor."""
+
+    section: ClassVar[str] = "macro"
+    market_rate_mean_annual: float = param(0.035, "per year", "long-run mean of the "
+                                           "interbank market rate (SHIBOR 2%-5%)", ge=0, le=1)
+    market_rate_persistence_weekly: float = param(0.98, "ratio", "AR(1) persistence of the "
+                                                  "market rate per week", ge=0, lt=1)
+    market_rate_vol_weekly: float = param(0.0015, "per year per week", "standard deviation "
+                                          "of weekly market-rate innovations", ge=0, le=0.1)
+    market_rate_floor_annual: float = param(0.005, "per year", "lowest market rate", ge=0,
+                                            le=1)
+    deposit_rate_annual: float = param(0.015, "per year", "bank 1-year deposit rate paid on "
+                                       "household deposits (PBoC benchmark from Oct 2015)",
+                                       ge=0, le=1)
+    lending_rate_annual: float = param(0.0435, "per year", "bank benchmark lending rate; the "
+                                       "reference rate for P2P loan pricing", ge=0, le=1)
+    factor_persistence_weekly: float = param(0.97, "ratio", "AR(1) persistence of the common "
+                                             "credit factor (stationary sd 1)", ge=0, lt=1)
+    default_correlation: float = param(0.12, "ratio", "asset correlation of borrowers with "
+                                       "the common factor (Vasicek rho)", ge=0, lt=1)
+
+
+@dataclass(frozen=True)
+class BorrowerParams(ParamGroup):
+    """Loan demand, creditworthiness and repayment of individuals and micro firms."""
+
+    section: ClassVar[str] = "borrower"
+    apply_prob_weekly: float = param(0.03, "per week", "probability that a borrower under "
+                                     "its caps asks for a new loan", ge=0, le=1)
+    loan_amount_median_cents: int = param(2_000_000, "cents", "median loan asked for "
+                                          "(20,000 yuan)", ge=100)
+    loan_amount_sigma: float = param(0.8, "log units", "dispersion of loan amounts "
+                                     "(lognormal sigma)", ge=0, le=5)
+    maturity_weeks_options: tuple[int, ...] = param((13, 26, 52, 78), "weeks", "loan "
+                                                    "maturities on offer", ge=1, le=520)
+    maturity_weights: tuple[float, ...] = param((0.3, 0.35, 0.25, 0.1), "shares", "share of "
+                                                "demand for each maturity", ge=0)
+    purpose_weights: tuple[float, ...] = param((0.5, 0.4, 0.1), "shares", "share of loans "
+                                               "for consumption, business, real estate", ge=0)
+    real_estate_factor_multiplier: float = param(2.0, "ratio", "how much more real-estate "
+                                                 "loans load on the common factor", ge=0,
+                                                 le=10)
+    pd_annual_mean: float = param(0.08, "per year", "mean true annual default probability",
+                                  gt=0, lt=1)
+    pd_concentration: float = param(6.0, "Beta a+b", "concentration of the Beta "
+                                    "distribution of true default probabilities", gt=0)
+    score_noise_sd: float = param(0.6, "logit units", "noise of the observable credit "
+                                  "score around the true risk", ge=0, le=10)
+    brushed_share: float = param(0.1, "share", "share of borrowers with brushed (faked) "
+                                 "credit records", ge=0, le=1)
+    brushing_boost_logit: float = param(1.0, "logit units", "how much brushing flatters a "
+                                        "score", ge=0, le=10)
+    income_median_cents_weekly: int = param(200_000, "cents per week", "median weekly "
+                                            "income (2,000 yuan)", ge=0)
+    income_sigma: float = param(0.6, "log units", "dispersion of incomes", ge=0, le=5)
+    max_debt_service_ratio: float = param(0.5, "share of income", "instalments a borrower "
+                                          "will take on, as a share of income", gt=0, le=5)
+    max_open_loans: int = param(3, "loans", "loans one borrower may hold at once, across "
+                                "platforms", ge=1, le=100)
+    cap_per_platform_cents: int = param(20_000_000, "cents", "borrowing cap per platform "
+                                        "(200,000 yuan for individuals, 2016); 0 = off", ge=0)
+    cap_total_cents: int = param(100_000_000, "cents", "borrowing cap across platforms "
+                                 "(1,000,000 yuan, 2016); 0 = off", ge=0)
+    write_off_after_missed_weeks: int = param(13, "weeks", "missed instalments after which a "
+                                              "loan is written off (about 90 days)", ge=1,
+                                              le=520)
+
+    def check(self) -> None:
+        if len(self.maturity_weights) != len(self.maturity_weeks_options):
+            self.fail("maturity_weights", self.maturity_weights,
+                      f"needs {len(self.maturity_weeks_options)} entries, one per maturity")
+        for name in ("maturity_weights", "purpose_weights"):
+            if sum(getattr(self, name)) <= 0:
+                self.fail(name, getattr(self, name), "weights must not all be zero")
+        if len(self.purpose_weights) != 3:
+            self.fail("purpose_weights", self.purpose_weights,
+                      "needs 3 entries: consumption, business, real estate")
+
+
+@dataclass(frozen=True)
+class InvestorParams(ParamGroup):
+    """Wealth, allocation across channels, beliefs and withdrawals of retail investors."""
+
+    section: ClassVar[str] = "investor"
+    wealth_median_cents: int = param(10_000_000, "cents", "median financial wealth "
+                                     "(100,000 yuan)", ge=0)
+    wealth_sigma: float = param(0.9, "log units", "dispersion of wealth", ge=0, le=5)
+    initial_mmf_share: float = param(0.1, "share", "share of wealth in the money-market fund "
+                                     "at the start, for fund users", ge=0, le=1)
+    mmf_user_share: float = param(0.6, "share", "share of investors who use a payment app's "
+                                  "money-market fund", ge=0, le=1)
+    sweep_share: float = param(0.5, "share", "share of idle balances arriving in the payment "
+                                "app that fund users leave swept into the fund", ge=0, le=1)
+    rebalance_prob_weekly: float = param(0.05, "per week", "probability an investor "
+                                         "reconsiders its allocation (inertia)", ge=0, le=1)
+    choice_sensitivity: float = param(30.0, "per unit of annual yield", "logit sensitivity "
+                                      "of channel choice to risk-adjusted yield", ge=0)
+    risk_aversion_mean: float = param(1.5, "ratio", "mean weight on perceived loss rate "
+                                      "against yield", ge=0)
+    p2p_distrust_annual: float = param(0.12, "per year", "yield an investor gives up to "
+                                       "avoid P2P altogether (fraud, illiquidity, hassle)",
+                                       ge=0, le=1)
+    max_platforms_held: int = param(3, "platforms", "platforms one investor holds at once "
+                                    "(diversification)", ge=1, le=50)
+    belief_weight_weekly: float = param(0.15, "ratio", "weight of this week's disclosed "
+                                        "arrears in perceived platform risk", ge=0, le=1)
+    loss_tolerance_mean_annual: float = param(0.15, "per year", "mean perceived annual loss "
+                                              "rate above which an investor withdraws", gt=0)
+    panic_per_failure_annual: float = param(0.01, "per year", "rise in perceived loss rate "
+                                            "of every platform per platform failure (news)",
+                                            ge=0, le=1)
+    panic_decay_weekly: float = param(0.9, "ratio", "weekly persistence of failure news",
+                                      ge=0, lt=1)
+
+
+@dataclass(frozen=True)
+class PlatformParams(ParamGroup):
+    """Screening, pricing, fees, capital and failure of P2P lending platforms."""
+
+    section: ClassVar[str] = "platform"
+    capital_median_cents: int = param(100_000_000, "cents", "median own capital at entry "
+                                      "(1m yuan)", ge=0)
+    capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5)
+    operating_cost_median_cents_weekly: int = param(300_000, "cents per week", "median fixed "
+                                                    "operating cost (3,000 yuan a week)",
+                                                    ge=0)
+    operating_cost_sigma: float = param(0.5, "log units", "dispersion of operating costs",
+                                        ge=0, le=5)
+    variable_cost_annual: float = param(0.01, "per year of loan book", "servicing cost per "
+                                        "yuan of loans outstanding", ge=0, le=1)
+    origination_fee: float = param(0.03, "share of principal", "service fee charged to the "
+                                   "borrower at disbursement", ge=0, lt=1)
+    interest_fee_share: float = param(0.1, "share of interest", "platform's cut of interest "
+                                      "paid to investors", ge=0, lt=1)
+    pd_cutoff_low: float = param(0.05, "per year", "lowest screening cut-off (estimated "
+                                 "annual PD above which a loan is refused)", gt=0, lt=1)
+    pd_cutoff_high: float = param(0.30, "per year", "highest screening cut-off", gt=0, lt=1)
+    screening_noise_low: float = param(0.2, "logit units", "platform's own screening noise, "
+                                       "best platform", ge=0, le=10)
+    screening_noise_high: float = param(1.0, "logit units", "screening noise, worst platform",
+                                        ge=0, le=10)
+    risk_premium_multiplier: float = param(1.5, "ratio", "risk premium per unit of estimated "
+                                           "annual PD", ge=0)
+    margin_annual: float = param(0.04, "per year", "spread over reference rate plus risk "
+                                 "premium", ge=0, le=1)
+    rate_cap_annual: float = param(0.36, "per year", "interest-rate ceiling on loans (36%, "
+                                   "2017 cash-loan notice); 0 = off", ge=0, le=10)
+    custody_share: float = param(0.5, "share", "share of platforms keeping investor money "
+                                 "in bank custody", ge=0, le=1)
+    illiquid_queue_share: float = param(0.2, "share of pool", "unmet withdrawals, as share of "
+                                        "the pool, that count as a run", gt=0, le=1)
+    illiquid_weeks: int = param(4, "weeks", "consecutive run weeks after which a platform "
+                                "fails as illiquid", ge=1, le=520)
+    max_loan_share_of_cash: float = param(0.5, "share", "largest share of the pool's cash "
+                                          "one loan may take", gt=0, le=1)
+
+
+@dataclass(frozen=True)
+class PaymentFirmParams(ParamGroup):
+    """Third-party payment firms: settlement, client reserves, fees."""
+
+    section: ClassVar[str] = "payment_firm"
+    market_share_exponent: float = param(1.0, "ratio", "market shares fall with rank as "
+                                         "rank^-exponent (Alipay-like leader)", ge=0, le=10)
+    fee_rate: float = param(0.001, "share of flow", "fee charged to platforms on money "
+                            "settled to them", ge=0, lt=1)
+    reserve_centralisation_ratio: float = param(0.0, "share", "share of client reserve "
+                                                "funds held at the central bank (0.2 in "
+                                                "2017 to 1.0 in 2019); 0 = off", ge=0, le=1)
+    capital_cents: int = param(5_000_000_000, "cents", "own capital (50m yuan)", ge=0)
+
+
+@dataclass(frozen=True)
+class FundParams(ParamGroup):
+    """Money-market funds run with the payment firms (Yu'ebao-like)."""
+
+    section: ClassVar[str] = "fund"
+    target_cash_share: float = param(0.05, "share", "cash held for redemptions", ge=0, le=1)
+    target_deposit_share: float = param(0.65, "share", "negotiated bank deposits (the rest "
+                                        "is short bonds)", ge=0, le=1)
+    deposit_spread_annual: float = param(0.005, "per year", "negotiated deposit rate over "
+                                         "the market rate", ge=-1, le=1)
+    bond_spread_annual: float = param(0.003, "per year", "short-bond yield over the market "
+                                      "rate", ge=-1, le=1)
+    management_fee_annual: float = param(0.0063, "per year", "management, custody and sales "
+                                         "fees (0.30% + 0.08% + 0.25%)", ge=0, le=1)
+    early_withdrawal_penalty: float = param(0.005, "share", "interest forfeited when a "
+                                            "negotiated deposit is broken early", ge=0, le=1)
+    fire_sale_impact: float = param(0.1, "price per share sold", "bond price discount per "
+                                    "unit share of holdings sold in one week", ge=0, le=1)
+    t0_cap_cents: int = param(0, "cents per week", "instant-redemption cap per holder "
+                              "(10,000 yuan a day from June 2018); 0 = off", ge=0)
+
+    def check(self) -> None:
+        if self.target_cash_share + self.target_deposit_share > 1:
+            self.fail("target_deposit_share", self.target_deposit_share,
+                      "cash and deposit shares together must not exceed 1")
+
+
+@dataclass(frozen=True)
+class BankParams(ParamGroup):
+    """Banks: deposits, custody and negotiated deposits."""
+
+    section: ClassVar[str] = "bank"
+    capital_cents: int = param(100_000_000_000, "cents", "own capital (1bn yuan)", ge=0)
+    custody_fee_annual: float = param(0.001, "per year", "fee on custodied platform money",
+                                      ge=0, le=1)
+
+
+@dataclass(frozen=True)
+class RegulatorParams(ParamGroup):
+    """Supervision: early-warning thresholds (policies act here in later versions)."""
+
+    section: ClassVar[str] = "regulator"
+    arrears_warning: float = param(0.10, "share", "sector arrears rate that raises a "
+                                   "warning", ge=0, le=1)
+    fund_outflow_warning_weekly: float = param(0.05, "share per week", "net fund outflow "
+                                               "that raises a warning", ge=0, le=1)
+    concentration_warning: float = param(0.25, "HHI", "platform concentration (Herfindahl "
+                                         "index) that raises a warning", ge=0, le=1)
+    failures_warning: int = param(3, "platforms per week", "failures in one week that raise "
+                                  "a warning", ge=1)
+    large_default_cents: int = param(10_000_000, "cents", "write-off that is logged as a "
+                                     "large default (100,000 yuan)", ge=0)
+
+
+@dataclass(frozen=True)
+class Roles(ParamGroup):
+    """Agent class for each role, as 'module:Class' (plug in your own subclass here)."""
+
+    section: ClassVar[str] = "roles"
+    borrower: str = param("agents.borrower:Borrower", "class", "borrower agent class")
+    investor: str = param("agents.investor:Investor", "class", "investor agent class")
+    platform: str = param("agents.platform:Platform", "class", "platform agent class")
+    payment_firm: str = param("agents.payment_firm:PaymentFirm", "class",
+                              "payment firm agent class")
+    fund: str = param("agents.mmf:MoneyMarketFund", "class", "money-market fund agent class")
+    bank: str = param("agents.bank:Bank", "class", "bank agent class")
+    regulator: str = param("agents.regulator:Regulator", "class", "regulator agent class")
+
+
+GROUPS: dict[str, type[ParamGroup]] = {
+    cls.section: cls
+    for cls in (WorldParams, MacroParams, BorrowerParams, InvestorParams, PlatformParams,
+                PaymentFirmParams, FundParams, BankParams, RegulatorParams, Roles)
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters of one run, one group per section."""
+
+    world: WorldParams = field(default_factory=WorldParams)
+    macro: MacroParams = field(default_factory=MacroParams)
+    borrower: BorrowerParams = field(default_factory=BorrowerParams)
+    investor: InvestorParams = field(default_factory=InvestorParams)
+    platform: PlatformParams = field(default_factory=PlatformParams)
+    payment_firm: PaymentFirmParams = field(default_factory=PaymentFirmParams)
+    fund: FundParams = field(default_factory=FundParams)
+    bank: BankParams = field(default_factory=BankParams)
+    regulator: RegulatorParams = field(default_factory=RegulatorParams)
+    roles: Roles = field(default_factory=Roles)
+
+    def __post_init__(self) -> None:
+        if self.platform.pd_cutoff_low > self.platform.pd_cutoff_high:
+            raise ParameterError(
+                f"platform.pd_cutoff_low = {self.platform.pd_cutoff_low}: must not exceed "
+                f"platform.pd_cutoff_high = {self.platform.pd_cutoff_high}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, dict[str, Any]]) -> Params:
+        """Build from nested ``{section: {name: value}}``; unknown names are errors."""
+        groups = {}
+        for section, values in data.items():
+            if section not in GROUPS:
+                raise ParameterError(f"unknown parameter section '{section}' "
+                                     f"(known: {', '.join(GROUPS)})")
+            if not isinstance(values, dict):
+                raise ParameterError(f"[{section}] must be a table of parameters")
+            known = {f.name for f in dataclasses.fields(GROUPS[section])}
+            for name in values:
+                if name not in known:
+                    raise ParameterError(f"unknown parameter '{section}.{name}' "
+                                         f"(see `ifsim params`)")
+            groups[section] = GROUPS[section](**values)
+        return cls(**groups)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Nested plain dict (tuples become lists), the inverse of :meth:`from_dict`."""
+        out = {}
+        for section in GROUPS:
+            group = getattr(self, section)
+            out[section] = {
+                f.name: list(v) if isinstance(v := getattr(group, f.name), tuple) else v
+                for f in dataclasses.fields(group)
+            }
+        return out
+
+
+def describe(params: Params | None = None) -> list[dict[str, Any]]:
+    """Every parameter as ``{name, default, unit, description}``, in section order."""
+    params = params or Params()
+    rows = []
+    for section, cls in GROUPS.items():
+        group = getattr(params, section)
+        for f in dataclasses.fields(cls):
+            value = getattr(group, f.name)
+            rows.append({
+                "name": f"{section}.{f.name}",
+                "default": list(value) if isinstance(value, tuple) else value,
+                "unit": f.metadata["unit"],
+                "description": f.metadata["doc"],
+            })
+    return rows
