@@ -7,7 +7,10 @@ State lives in :class:`InvestorPopulation` columns; rules are vectorized (design
   payment firm's money-market fund (if it uses one) and P2P by a multinomial logit on
   risk-adjusted yield: advertised yield minus its risk aversion times the perceived loss
   rate, minus a general distrust of P2P (domain.md s.1: investors chase advertised
-  yields; s.2: "high yield, low risk" marketing hides risk).
+  yields; s.2: "high yield, low risk" marketing hides risk). The yield counted for a
+  platform is its advertised yield times the share of its pool that is lent out, since
+  money waiting to be matched earns nothing: this keeps investor supply in step with
+  loan demand.
 - Beliefs: the perceived loss rate of a platform is a public, exponentially weighted
   average of its disclosed arrears, plus a market-wide news term that jumps with every
   platform failure and decays (information contagion, domain.md s.4 channel 3).
@@ -187,7 +190,9 @@ class Investor(mesa.Agent):
         only if it has a free slot or already holds it.
         """
         pop, p, hold = model.investors, model.params.investor, model.holdings
-        yields = model.advertised_yields()
+        # Idle money in a pool earns nothing, so what an investor can expect is the
+        # advertised yield times the share of the pool that is lent out.
+        yields = model.advertised_yields() * model.platform_utilization()
         alive = model.platform_alive_mask()
         util_platform = yields - pop.risk_aversion[who, None] * cls.perceived_loss(model)
         util_platform = util_platform - p.p2p_distrust_annual

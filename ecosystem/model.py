@@ -155,6 +155,12 @@ class EcosystemModel(mesa.Model):
         """Each platform's advertised annual yield."""
         return np.array([p.advertised_yield_annual for p in self.platforms])
 
+    def platform_utilization(self) -> np.ndarray:
+        """Share of each pool that is lent out (1 for an empty pool)."""
+        book = np.array([p.book_cents for p in self.platforms], float)
+        value = np.array([p.pool_value_cents() for p in self.platforms], float)
+        return np.where(value > 0, book / np.maximum(value, 1.0), 1.0)
+
     def fund_yields(self) -> np.ndarray:
         """Each fund's latest annualized yield."""
         return np.array([f.yield_annual for f in self.funds])

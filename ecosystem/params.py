@@ -155,10 +155,11 @@ class BorrowerParams(ParamGroup):
     """Loan demand, creditworthiness and repayment of individuals and micro firms."""
 
     section: ClassVar[str] = "borrower"
-    apply_prob_weekly: float = param(0.03, "per week", "probability that a borrower under "
+    apply_prob_weekly: float = param(0.04, "per week", "probability that a borrower under "
                                      "its caps asks for a new loan", ge=0, le=1)
-    loan_amount_median_cents: int = param(2_000_000, "cents", "median loan asked for "
-                                          "(20,000 yuan)", ge=100)
+    loan_amount_median_cents: int = param(5_000_000, "cents", "median loan asked for "
+                                          "(50,000 yuan; individuals and micro firms)",
+                                          ge=100)
     loan_amount_sigma: float = param(0.8, "log units", "dispersion of loan amounts "
                                      "(lognormal sigma)", ge=0, le=5)
     maturity_weeks_options: tuple[int, ...] = param((13, 26, 52, 78), "weeks", "loan "
@@ -180,8 +181,9 @@ class BorrowerParams(ParamGroup):
                                  "credit records", ge=0, le=1)
     brushing_boost_logit: float = param(1.0, "logit units", "how much brushing flatters a "
                                         "score", ge=0, le=10)
-    income_median_cents_weekly: int = param(200_000, "cents per week", "median weekly "
-                                            "income (2,000 yuan)", ge=0)
+    income_median_cents_weekly: int = param(500_000, "cents per week", "median weekly "
+                                            "income or business cash flow (5,000 yuan)",
+                                            ge=0)
     income_sigma: float = param(0.6, "log units", "dispersion of incomes", ge=0, le=5)
     max_debt_service_ratio: float = param(0.5, "share of income", "instalments a borrower "
                                           "will take on, as a share of income", gt=0, le=5)
@@ -223,11 +225,11 @@ class InvestorParams(ParamGroup):
                                 "app that fund users leave swept into the fund", ge=0, le=1)
     rebalance_prob_weekly: float = param(0.05, "per week", "probability an investor "
                                          "reconsiders its allocation (inertia)", ge=0, le=1)
-    choice_sensitivity: float = param(30.0, "per unit of annual yield", "logit sensitivity "
+    choice_sensitivity: float = param(60.0, "per unit of annual yield", "logit sensitivity "
                                       "of channel choice to risk-adjusted yield", ge=0)
     risk_aversion_mean: float = param(1.5, "ratio", "mean weight on perceived loss rate "
                                       "against yield", ge=0)
-    p2p_distrust_annual: float = param(0.12, "per year", "yield an investor gives up to "
+    p2p_distrust_annual: float = param(0.06, "per year", "yield an investor gives up to "
                                        "avoid P2P altogether (fraud, illiquidity, hassle)",
                                        ge=0, le=1)
     max_platforms_held: int = param(3, "platforms", "platforms one investor holds at once "

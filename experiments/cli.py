@@ -1,0 +1,182 @@
+"""The ``ifsim`` command (design.md section 7).
+
+Errors in the user's input (parameters, scenario files, output paths, databases) are
+printed as one line on stderr naming the problem, with a non-zero exit and no traceback.
+A run is recorded as ``running`` when it starts and marked ``done`` only once its time
+series, events and summary are stored; a run that fails or is interrupted is marked
+``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ecosystem.errors import IfsimError, ParameterError
+from ecosystem.params import describe
+from ecosystem.scenario import list_scenarios, load_scenario
+from experiments import provenance
+from experiments.progress import ProgressBar
+from experiments.runner import RunResult, run_one, with_steps
+from results import RunStore, StoreError
+from results.plots import save_figure, timeseries_figure
+
+DEFAULT_OUT = Path("ifsim-output")
+
+
+class InterruptedRunError(Exception):
+    """The run was stopped by a signal (Ctrl-C or SIGTERM)."""
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise InterruptedRunError(f"interrupted by signal {signal.Signals(signum).name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per verb."""
+    parser = argparse.ArgumentParser(
+        prog="ifsim", description="Agent-based simulation of an internet-finance ecosystem.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one scenario and store it",
+                         description="Run one scenario, store it in the database and "
+                                     "draw its main time series.")
+    run.add_argument("scenario", nargs="?", default="baseline",
+                     help="scenario name (see `ifsim list`) or path to a .toml file "
+                          "(default: baseline)")
+    run.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    run.add_argument("--steps", type=int, default=None,
+                     help="weeks to simulate (default: the scenario's world.steps)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE", help="override a parameter, e.g. "
+                     "--set borrower.apply_prob_weekly=0.05 (repeatable)")
+    run.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                     help="output directory (default: ./ifsim-output)")
+    run.add_argument("--db", default=None,
+                     help="database URL (default: sqlite in the output directory)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON object on stdout")
+
+    params = sub.add_parser("params", help="list every parameter with default, unit, "
+                            "meaning")
+    params.add_argument("scenario", nargs="?", default=None,
+                        help="show the values a scenario sets (default: built-in defaults)")
+    params.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a parameter")
+    params.add_argument("--json", action="store_true", help="print a JSON list")
+
+    sub.add_parser("list", help="list the shipped scenarios")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ifsim`` console script."""
+    args = build_parser().parse_args(argv)
+    handlers = {"run": cmd_run, "params": cmd_params, "list": cmd_list}
+    try:
+        return handlers[args.command](args)
+    except (IfsimError, StoreError) as exc:
+        print(f"ifsim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+# -- ifsim run ---------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario, store it, draw its figure, report where both are."""
+    if args.seed < 0:
+        raise ParameterError(f"--seed {args.seed}: must be a whole number >= 0")
+    scenario, params = load_scenario(args.scenario, args.overrides)
+    if args.steps is not None:
+        params = with_steps(params, args.steps)
+    out = args.out
+    db_url = args.db or RunStore.sqlite_url(out)
+    figure_path = Path(out).absolute() / "figures"
+    with RunStore(db_url) as store:
+        run_id = store.start_run(
+            scenario=scenario, params=params.to_dict(), seed=args.seed,
+            steps=params.world.steps, ifsim_version=provenance.ifsim_version(),
+            git_commit=provenance.git_commit(), host=provenance.host())
+        figure_path = figure_path / f"run-{run_id}.png"
+        try:
+            result = _run_guarded(params, args.seed, scenario)
+            save_figure(timeseries_figure(result.timeseries,
+                                          f"{scenario}, seed {args.seed}"), figure_path)
+            store.finish_run(run_id, timeseries=result.timeseries, events=result.events,
+                             summary=result.summary, wall_seconds=result.wall_seconds)
+        except InterruptedRunError as exc:
+            store.fail_run(run_id, error=str(exc))
+            print(f"ifsim: run {run_id} {exc}; marked failed in {store.url}", file=sys.stderr)
+            return 130
+        except Exception as exc:
+            store.fail_run(run_id, error=traceback.format_exc())
+            print(f"ifsim: error: run {run_id} failed: {type(exc).__name__}: {exc} "
+                  f"(traceback stored in {store.url})", file=sys.stderr)
+            return 1
+        _report_run(args, run_id, store.url, figure_path, result)
+    return 0
+
+
+def _run_guarded(params, seed: int, scenario: str) -> RunResult:
+    """Run with SIGTERM turned into an exception, so the run is marked failed."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        return run_one(params, seed, ProgressBar(f"{scenario} seed {seed}", "weeks"))
+    except KeyboardInterrupt:
+        raise InterruptedRunError("interrupted by SIGINT") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report_run(args: argparse.Namespace, run_id: int, db_url: str, figure: Path,
+                result: RunResult) -> None:
+    if args.json:
+        print(json.dumps({
+            "run_id": run_id, "scenario": args.scenario, "seed": args.seed,
+            "steps": result.steps, "db": db_url, "figure": str(figure),
+            "wall_seconds": round(result.wall_seconds, 3), "summary": result.summary,
+        }, sort_keys=True))
+        return
+    s = result.summary
+    print(f"run {run_id}: {args.scenario}, seed {args.seed}, {result.steps} weeks in "
+          f"{result.wall_seconds:.1f} s")
+    print(f"  platforms alive {s['platforms_alive']}, failures {s['platform_failures']} "
+          f"{s['failures_by_cause']}")
+    print(f"  lending {s['total_new_lending_cents'] / 100:,.0f} yuan, investor losses "
+          f"{s['investor_losses_cents'] / 100:,.0f} yuan, fund yield "
+          f"{100 * s['fund_yield_annual']:.2f}%")
+    print(f"database: {db_url}")
+    print(f"figure:   {figure}")
+
+
+# -- ifsim params / list -----------------------------------------------------------
+def cmd_params(args: argparse.Namespace) -> int:
+    """List every parameter with its value, unit and meaning."""
+    params = None
+    if args.scenario or args.overrides:
+        _, params = load_scenario(args.scenario or "baseline", args.overrides)
+    rows = describe(params)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        default = json.dumps(r["default"])
+        print(f"{r['name']:<{width}}  {default:<28} {r['unit']:<24} {r['description']}")
+    return 0
+
+
+def cmd_list(_args: argparse.Namespace) -> int:
+    """List the shipped scenarios."""
+    print("scenarios:")
+    for name, description in list_scenarios().items():
+        print(f"  {name:<14} {description}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
