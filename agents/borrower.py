@@ -143,15 +143,17 @@ class Borrower(mesa.Agent):
         """Which of the loans in ``rows`` get paid this week.
 
         A borrower pays all its instalments if it is healthy and its cash covers them all,
-        otherwise none (a distressed borrower defaults everywhere at once).
+        otherwise none (a distressed borrower defaults everywhere at once). A healthy
+        borrower whose cash falls short is recorded as distressed: every missed
+        instalment belongs to a borrower in recorded default.
         """
         pop = model.borrowers
         borrowers = model.loans.borrower[rows]
         total_due = np.zeros(pop.n, np.int64)
         np.add.at(total_due, borrowers, due)
         cash = model.ledger.balances(pop.account)
-        able = ~pop.distressed & (cash >= total_due)
-        return able[borrowers]
+        pop.distressed |= (total_due > 0) & (cash < total_due)
+        return ~pop.distressed[borrowers]
 
     @classmethod
     def ask_for_loans(cls, model: mesa.Model) -> dict[str, np.ndarray]:

@@ -110,18 +110,35 @@ class MoneyMarketFund(mesa.Agent):
                         forfeit, "early withdrawal penalty")
 
     def _sell_bonds(self, short_cents: int) -> None:
-        """Sell bonds; the discount is linear in the share of holdings sold this week."""
-        if self.bonds_face_cents <= 0:
+        """Sell just enough bonds; the price falls linearly with the share sold this week.
+
+        Proceeds of selling face F out of holdings B are F (1 - k F / B) for impact k,
+        so the face to sell solves a quadratic; all is sold if even that is not enough.
+        """
+        held = self.bonds_face_cents
+        if held <= 0:
             return
         impact = self.model.params.fund.fire_sale_impact
-        held = self.bonds_face_cents
-        face = min(held, int(np.ceil(short_cents / max(1 - impact * short_cents / held, 0.5))))
-        price = 1.0 - impact * face / held
-        proceeds = floor_cents(face * price)
+        face = self._face_to_sell(short_cents, held, impact)
+        while face < held and self._proceeds(face, held, impact) < short_cents:
+            face += 1  # rounding down the proceeds can leave a cent short
+        proceeds = self._proceeds(face, held, impact)
         self.bonds_face_cents -= face
         self.fire_sale_loss_cents += face - proceeds
         self.model.ledger.transfer(self.model.accounts["world.bond_market"],
                                    self.cash_account, proceeds, "bond fire sale")
+
+    @staticmethod
+    def _face_to_sell(short_cents: int, held: int, impact: float) -> int:
+        disc = 1.0 - 4.0 * (impact / held) * short_cents
+        if disc < 0:
+            return held
+        # smaller root of k F^2 - F + short = 0, in the form that is stable as k -> 0
+        return min(held, int(np.ceil(2.0 * short_cents / (1.0 + np.sqrt(disc)))))
+
+    @staticmethod
+    def _proceeds(face: int, held: int, impact: float) -> int:
+        return floor_cents(face * (1.0 - impact * face / held))
 
     def earn_and_distribute(self) -> None:
         """Collect coupons, pay fees, credit holders with the surplus (or cut on a loss)."""
