@@ -45,6 +45,12 @@ def load_role_class(path: str) -> type:
         raise ParameterError(f"roles: cannot load agent class '{path}': {exc}") from None
 
 
+def check_roles(params: Params) -> None:
+    """Fail early, with a clear message, if a role's agent class cannot be loaded."""
+    for path in params.to_dict()["roles"].values():
+        load_role_class(path)
+
+
 class EcosystemModel(mesa.Model):
     """The internet-finance ecosystem, one step per week."""
 

@@ -48,6 +48,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"malformed scenario file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"malformed scenario file {path}: not UTF-8 text ({exc.reason} "
+                            f"at byte {exc.start})") from None
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario file {path}: {exc.strerror}") from None
 
@@ -81,16 +84,25 @@ def load_scenario(name_or_path: str = "baseline", overrides: list[str] | None = 
     path = scenario_path(name_or_path)
     data = _read_toml(path)
     data.pop("scenario", None)
-    for text in overrides or []:
-        section, name, value = parse_override(text)
-        table = data.setdefault(section, {})
-        if not isinstance(table, dict):
-            raise ParameterError(f"--set '{text}': '{section}' is not a parameter section")
-        table[name] = value
     try:
         params = Params.from_dict(data)
     except ParameterError as exc:
         raise ParameterError(f"{path.name}: {exc}") from None
-    except TypeError as exc:  # a group given a non-table value
-        raise ScenarioError(f"malformed scenario file {path}: {exc}") from None
-    return path.stem, params
+    return path.stem, apply_overrides(params, overrides or [])
+
+
+def apply_overrides(params: Params, overrides: list[str]) -> Params:
+    """Apply ``--set section.name=value`` overrides, in order, to valid parameters."""
+    if not overrides:
+        return params
+    data = params.to_dict()
+    for text in overrides:
+        section, name, value = parse_override(text)
+        if section not in data:
+            raise ParameterError(f"--set '{text}': unknown parameter section '{section}' "
+                                 f"(known: {', '.join(data)})")
+        data[section][name] = value
+    try:
+        return Params.from_dict(data)
+    except ParameterError as exc:
+        raise ParameterError(f"--set: {exc}") from None

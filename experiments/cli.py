@@ -20,17 +20,23 @@ from typing import Any
 from ecosystem.errors import IfsimError, ParameterError
 from ecosystem.params import describe
 from ecosystem.scenario import list_scenarios, load_scenario
-from experiments import provenance
-from experiments.progress import ProgressBar
-from experiments.runner import RunResult, run_one, with_steps
-from results import RunStore, StoreError
-from results.plots import save_figure, timeseries_figure
+from results.errors import StoreError
+
+# mesa, pandas, matplotlib and SQLAlchemy are imported only by the commands that need
+# them, so `ifsim --help`, `list`, `params` and input errors answer at once.
 
 DEFAULT_OUT = Path("ifsim-output")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line naming the problem, like every other ifsim error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"ifsim: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 class InterruptedRunError(Exception):
-    """The run was stopped by a signal (Ctrl-C or SIGTERM)."""
+    """The run was stopped by SIGTERM."""
 
 
 def _raise_interrupted(signum: int, _frame: Any) -> None:
@@ -39,9 +45,10 @@ def _raise_interrupted(signum: int, _frame: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ifsim", description="Agent-based simulation of an internet-finance ecosystem.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=OneLineParser)
 
     run = sub.add_parser("run", help="run one scenario and store it",
                          description="Run one scenario, store it in the database and "
@@ -88,52 +95,63 @@ def main(argv: list[str] | None = None) -> int:
 # -- ifsim run ---------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, store it, draw its figure, report where both are."""
+    from ecosystem.model import check_roles
+    from experiments.runner import with_steps
+    from results import RunStore
+
     if args.seed < 0:
         raise ParameterError(f"--seed {args.seed}: must be a whole number >= 0")
     scenario, params = load_scenario(args.scenario, args.overrides)
     if args.steps is not None:
         params = with_steps(params, args.steps)
-    out = args.out
-    db_url = args.db or RunStore.sqlite_url(out)
-    figure_path = Path(out).absolute() / "figures"
-    with RunStore(db_url) as store:
-        run_id = store.start_run(
-            scenario=scenario, params=params.to_dict(), seed=args.seed,
-            steps=params.world.steps, ifsim_version=provenance.ifsim_version(),
-            git_commit=provenance.git_commit(), host=provenance.host())
-        figure_path = figure_path / f"run-{run_id}.png"
-        try:
-            result = _run_guarded(params, args.seed, scenario)
-            save_figure(timeseries_figure(result.timeseries,
-                                          f"{scenario}, seed {args.seed}"), figure_path)
-            store.finish_run(run_id, timeseries=result.timeseries, events=result.events,
-                             summary=result.summary, wall_seconds=result.wall_seconds)
-        except InterruptedRunError as exc:
-            store.fail_run(run_id, error=str(exc))
-            print(f"ifsim: run {run_id} {exc}; marked failed in {store.url}", file=sys.stderr)
-            return 130
-        except Exception as exc:
-            store.fail_run(run_id, error=traceback.format_exc())
-            print(f"ifsim: error: run {run_id} failed: {type(exc).__name__}: {exc} "
-                  f"(traceback stored in {store.url})", file=sys.stderr)
-            return 1
-        _report_run(args, run_id, store.url, figure_path, result)
-    return 0
-
-
-def _run_guarded(params, seed: int, scenario: str) -> RunResult:
-    """Run with SIGTERM turned into an exception, so the run is marked failed."""
+    check_roles(params)
+    db_url = args.db or RunStore.sqlite_url(args.out)
+    # From here on a signal must not leave a run marked 'running': SIGTERM is turned
+    # into an exception like Ctrl-C, and both are caught until the run is stored.
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        return run_one(params, seed, ProgressBar(f"{scenario} seed {seed}", "weeks"))
-    except KeyboardInterrupt:
-        raise InterruptedRunError("interrupted by SIGINT") from None
+        with RunStore(db_url) as store:
+            return _run_and_store(args, scenario, params, store)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _run_and_store(args: argparse.Namespace, scenario: str, params, store) -> int:
+    """Record the run, simulate, draw, store; mark it failed on any error or signal."""
+    from experiments import provenance
+    from experiments.progress import ProgressBar
+    from experiments.runner import run_one
+    from results.plots import save_figure, timeseries_figure
+
+    run_id = store.start_run(
+        scenario=scenario, params=params.to_dict(), seed=args.seed,
+        steps=params.world.steps, ifsim_version=provenance.ifsim_version(),
+        git_commit=provenance.git_commit(), host=provenance.host())
+    figure = Path(args.out).absolute() / "figures" / f"run-{run_id}.png"
+    try:
+        result = run_one(params, args.seed, ProgressBar(f"{scenario} seed {args.seed}",
+                                                        "weeks"))
+        save_figure(timeseries_figure(result.timeseries, f"{scenario}, seed {args.seed}"),
+                    figure)
+        store.finish_run(run_id, timeseries=result.timeseries, events=result.events,
+                         summary=result.summary, wall_seconds=result.wall_seconds)
+    except (InterruptedRunError, KeyboardInterrupt) as exc:
+        reason = str(exc) or "interrupted by SIGINT"
+        store.fail_run(run_id, error=reason)
+        print(f"ifsim: error: run {run_id} {reason}; marked failed in {store.url}",
+              file=sys.stderr)
+        return 130
+    except Exception as exc:
+        store.fail_run(run_id, error=traceback.format_exc())
+        print(f"ifsim: error: run {run_id} failed: {type(exc).__name__}: {exc} "
+              f"(traceback stored in {store.url})", file=sys.stderr)
+        return 1
+    _report_run(args, run_id, store.url, figure, result)
+    return 0
+
+
 def _report_run(args: argparse.Namespace, run_id: int, db_url: str, figure: Path,
-                result: RunResult) -> None:
+                result) -> None:
     if args.json:
         print(json.dumps({
             "run_id": run_id, "scenario": args.scenario, "seed": args.seed,

@@ -2,8 +2,19 @@
 
 Everything here is a pure function of stored data: this package reads and writes the run
 store and draws figures, and never imports the model (``ecosystem``) or its agents.
+``RunStore`` is imported on first use, so importing the package stays cheap.
 """
 
-from results.store import RunStore, StoreError
+from typing import Any
+
+from results.errors import StoreError
 
 __all__ = ["RunStore", "StoreError"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RunStore":
+        from results.store import RunStore
+
+        return RunStore
+    raise AttributeError(f"module 'results' has no attribute {name!r}")

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from results import schema
+from results.errors import StoreError
 from results.schema import RunStatus, utc_now
 
 #: File name of the embedded database inside an output directory.
@@ -46,14 +47,6 @@ _SQLITE_PRAGMAS = (
 )
 # Execution option marking the engine view used for writes (see _begin_sqlite).
 _WRITE_OPTION = "ifsim_write"
-
-
-class StoreError(Exception):
-    """The run store could not be opened, read or written.
-
-    The message is one line naming the database (password masked) or path, and the cause,
-    fit to show a user as it is.
-    """
 
 
 class RunStore:
