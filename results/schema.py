@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 
@@ -76,12 +77,24 @@ runs = Table(
     Column("error", Text, nullable=True),
     Column("summary_json", Text, nullable=True),
     Column("snapshot_path", String(1024), nullable=True),
+    # Place of the run in its experiment's design, so analysis can rebuild the sample
+    # matrix in order and a resumed sweep can find what is left (see experiment_records).
+    Column("sample_index", Integer, nullable=True),
+    Column("replication", Integer, nullable=True),
+    Column("factors_json", Text, nullable=True),
+    Column("attempts", Integer, nullable=True),
     CheckConstraint(
         "status IN (" + ", ".join(f"'{s.value}'" for s in RunStatus) + ")",
         name="ck_runs_status",
     ),
     Index("ix_runs_experiment_status", "experiment_id", "status"),
+    # one record per design point and replication: a resumed sweep cannot store twice
+    UniqueConstraint("experiment_id", "sample_index", "replication",
+                     name="uq_runs_design_point"),
 )
+
+#: Columns added to ``runs`` after the first release; opened stores gain them if missing.
+LATE_RUN_COLUMNS = ("sample_index", "replication", "factors_json", "attempts")
 
 timeseries = Table(
     "timeseries",

@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from results import schema
 from results.errors import StoreError
+from results.experiment_records import ExperimentRecords
 from results.schema import RunStatus, utc_now
 
 #: File name of the embedded database inside an output directory.
@@ -49,7 +50,7 @@ _SQLITE_PRAGMAS = (
 _WRITE_OPTION = "ifsim_write"
 
 
-class RunStore:
+class RunStore(ExperimentRecords):
     """Reads and writes run records, time series and events through SQLAlchemy.
 
     Example:
@@ -74,7 +75,8 @@ class RunStore:
         self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
         try:
             schema.metadata.create_all(self._writer)
-        except SQLAlchemyError as exc:
+            self.add_late_columns()
+        except (SQLAlchemyError, StoreError) as exc:
             self._engine.dispose()
             raise StoreError(f"cannot open database {self._url}: {_reason(exc)}") from exc
 
@@ -100,6 +102,11 @@ class RunStore:
         if not os.access(directory, os.W_OK | os.X_OK):
             raise StoreError(f"output directory {directory} is not writable")
         return f"sqlite:///{directory.resolve() / SQLITE_FILENAME}"
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for read-only queries by the analysis functions."""
+        return self._engine
 
     @property
     def url(self) -> str:

@@ -1,0 +1,134 @@
+"""Experiment and sweep records: the part of the run store that sweeps need.
+
+A sweep first records its experiment (name, spec, spec hash) and plans every run of the
+design as a ``pending`` row keyed by (sample_index, replication). Running a run marks it
+``running``; storing it marks it ``done`` (``RunStore.finish_run``). Re-running the same
+sweep finds the rows not yet ``done`` and runs only those: each design point is stored
+exactly once, whatever was killed in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from results import schema
+from results.errors import StoreError
+from results.schema import RunStatus, utc_now
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    """SHA-256 of the spec's canonical JSON (sorted keys)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+class ExperimentRecords:
+    """Mixed into RunStore: experiments, planned runs, and resuming."""
+
+    def record_experiment(self, name: str, spec: dict[str, Any]) -> int:
+        """Create the experiment, or return the id of the same one already stored.
+
+        Raises:
+            StoreError: an experiment of that name exists with a different spec.
+        """
+        digest = spec_hash(spec)
+        table = schema.experiments
+        with self._transaction(f"record experiment {name}") as conn:
+            row = conn.execute(sa.select(table.c.id, table.c.spec_hash)
+                               .where(table.c.name == name)).first()
+            if row is not None:
+                if row.spec_hash != digest:
+                    raise StoreError(
+                        f"experiment '{name}' already exists in {self._url} with a "
+                        f"different spec; give the changed spec a new [experiment] name "
+                        f"(or use another --db) so stored results keep their meaning")
+                return int(row.id)
+            result = conn.execute(table.insert().values(
+                name=name, spec_json=json.dumps(spec, sort_keys=True), spec_hash=digest,
+                created_at=utc_now()))
+            return int(result.inserted_primary_key[0])
+
+    def get_experiment(self, name: str) -> dict[str, Any]:
+        """The experiment's id, name, spec (decoded) and creation time."""
+        table = schema.experiments
+        with self._reading(f"read experiment {name}") as conn:
+            row = conn.execute(sa.select(table).where(table.c.name == name)).mappings().first()
+        if row is None:
+            raise StoreError(f"no experiment named '{name}' in {self._url}")
+        record = dict(row)
+        record["spec"] = json.loads(record.pop("spec_json"))
+        return record
+
+    def list_experiments(self) -> pd.DataFrame:
+        """All experiments: id, name, created_at, and run counts by status."""
+        e, r = schema.experiments, schema.runs
+        query = (sa.select(e.c.id, e.c.name, e.c.created_at, r.c.status,
+                           sa.func.count(r.c.id).label("n"))
+                 .select_from(e.outerjoin(r, r.c.experiment_id == e.c.id))
+                 .group_by(e.c.id, e.c.name, e.c.created_at, r.c.status).order_by(e.c.id))
+        with self._reading("list experiments") as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame(rows, columns=["id", "name", "created_at", "status", "n"])
+        return frame
+
+    def plan_runs(self, experiment_id: int, planned: list[dict[str, Any]],
+                  ifsim_version: str, host: str) -> int:
+        """Insert pending rows for design points not yet recorded; return how many.
+
+        Each planned dict has ``sample_index``, ``replication``, ``scenario``, ``params``,
+        ``factors``, ``seed`` and ``steps``.
+        """
+        from results.store import _seed_text, to_json
+
+        runs = schema.runs
+        with self._transaction("plan runs") as conn:
+            have = {(r.sample_index, r.replication) for r in conn.execute(
+                sa.select(runs.c.sample_index, runs.c.replication)
+                .where(runs.c.experiment_id == experiment_id))}
+            rows = [{
+                "experiment_id": experiment_id, "sample_index": p["sample_index"],
+                "replication": p["replication"], "scenario": p["scenario"],
+                "params_json": to_json(p["params"]), "factors_json": to_json(p["factors"]),
+                "seed": _seed_text(p["seed"]), "steps": int(p["steps"]),
+                "status": RunStatus.PENDING.value, "ifsim_version": ifsim_version,
+                "host": host, "attempts": 0,
+            } for p in planned if (p["sample_index"], p["replication"]) not in have]
+            if rows:
+                conn.execute(runs.insert(), rows)
+        return len(rows)
+
+    def experiment_runs(self, experiment_id: int) -> pd.DataFrame:
+        """Every run of an experiment, ordered by (sample_index, replication)."""
+        runs = schema.runs
+        query = (sa.select(runs).where(runs.c.experiment_id == experiment_id)
+                 .order_by(runs.c.sample_index, runs.c.replication))
+        with self._reading("list experiment runs") as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame(rows, columns=list(runs.c.keys()))
+        frame["seed"] = pd.Series([int(s) for s in frame["seed"]], dtype=object)
+        return frame
+
+    def mark_running(self, run_id: int, *, host: str, ifsim_version: str,
+                     git_commit: str | None) -> None:
+        """A worker is about to run this record: status running, one more attempt."""
+        runs = schema.runs
+        with self._transaction(f"mark run {run_id} running") as conn:
+            conn.execute(sa.update(runs).where(runs.c.id == run_id).values(
+                status=RunStatus.RUNNING.value, started_at=utc_now(), ended_at=None,
+                error=None, host=host, ifsim_version=ifsim_version, git_commit=git_commit,
+                attempts=sa.func.coalesce(runs.c.attempts, 0) + 1))
+
+    def add_late_columns(self) -> None:
+        """Give a store made by an older ifsim the ``runs`` columns added since."""
+        inspector = sa.inspect(self._writer)
+        present = {c["name"] for c in inspector.get_columns("runs")}
+        with self._transaction("upgrade the runs table") as conn:
+            for name in schema.LATE_RUN_COLUMNS:
+                if name not in present:
+                    column = schema.runs.c[name]
+                    kind = column.type.compile(dialect=conn.dialect)
+                    conn.execute(sa.text(f'ALTER TABLE runs ADD COLUMN "{name}" {kind}'))
