@@ -77,14 +77,51 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="KEY=VALUE", help="override a parameter")
     params.add_argument("--json", action="store_true", help="print a JSON list")
 
-    sub.add_parser("list", help="list the shipped scenarios")
+    sweep = sub.add_parser("sweep", help="run (or resume) an experiment spec",
+                           description="Run every run of an experiment spec, or the ones "
+                           "left when the same command was interrupted.")
+    sweep.add_argument("spec", type=Path, help="experiment spec file (.toml)")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="worker processes (default: all cores)")
+    sweep.add_argument("--executor", default="local",
+                       choices=["local", "dask", "sequential"],
+                       help="where runs execute (default: local process pool)")
+    sweep.add_argument("--scheduler", default=None,
+                       help="Dask scheduler address tcp://HOST:PORT (default with "
+                            "--executor dask: a LocalCluster on this machine)")
+    _add_store_options(sweep)
+    sweep.add_argument("--json", action="store_true", help="print one JSON object")
+
+    replay = sub.add_parser("replay", help="rerun a stored run and compare",
+                            description="Rebuild a stored run from its record, rerun it "
+                            "and compare: exit 0 if identical, 1 at the first difference.")
+    replay.add_argument("run_id", type=int, help="id of a done run")
+    _add_store_options(replay)
+    replay.add_argument("--json", action="store_true", help="print one JSON object")
+
+    report = sub.add_parser("report", help="figures and an HTML page for an experiment")
+    report.add_argument("--experiment", default=None,
+                        help="experiment name (default: the most recent)")
+    _add_store_options(report)
+
+    sub.add_parser("list", help="list the shipped scenarios and example specs")
     return parser
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None,
+                        help="database URL (default: sqlite in the output directory)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="output directory (default: ./ifsim-output)")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ifsim`` console script."""
     args = build_parser().parse_args(argv)
-    handlers = {"run": cmd_run, "params": cmd_params, "list": cmd_list}
+    from experiments.commands import cmd_replay, cmd_report, cmd_sweep
+
+    handlers = {"run": cmd_run, "params": cmd_params, "list": cmd_list, "sweep": cmd_sweep,
+                "replay": cmd_replay, "report": cmd_report}
     try:
         return handlers[args.command](args)
     except (IfsimError, StoreError) as exc:
@@ -189,10 +226,15 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_list(_args: argparse.Namespace) -> int:
-    """List the shipped scenarios."""
+    """List the shipped scenarios and example experiment specs."""
+    from experiments.commands import list_specs
+
     print("scenarios:")
     for name, description in list_scenarios().items():
         print(f"  {name:<14} {description}")
+    print("example experiment specs (ifsim sweep PATH):")
+    for path, description in list_specs().items():
+        print(f"  {path}  {description}")
     return 0
 
 

@@ -16,7 +16,7 @@ class ProgressBar:
         self.started = time.perf_counter()
         self._last_draw = 0.0
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, failed: int = 0) -> None:
         """Redraw (at most ten times a second, and always at the end)."""
         if not self.enabled:
             return
@@ -29,7 +29,9 @@ class ProgressBar:
         elapsed = now - self.started
         eta = elapsed / done * (total - done) if done else 0.0
         bar = "#" * filled + "." * (width - filled)
-        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {self.unit}  ETA {eta:4.0f}s")
+        failures = f"  {failed} failed" if failed else ""
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {self.unit}{failures}  "
+                         f"ETA {eta:4.0f}s")
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()

@@ -52,13 +52,15 @@ class ExperimentRecords:
                 created_at=utc_now()))
             return int(result.inserted_primary_key[0])
 
-    def get_experiment(self, name: str) -> dict[str, Any]:
-        """The experiment's id, name, spec (decoded) and creation time."""
+    def get_experiment(self, key: str | int) -> dict[str, Any]:
+        """The experiment (by name, or by id) with its id, name, spec and creation time."""
         table = schema.experiments
-        with self._reading(f"read experiment {name}") as conn:
-            row = conn.execute(sa.select(table).where(table.c.name == name)).mappings().first()
+        column = table.c.id if isinstance(key, int) else table.c.name
+        with self._reading(f"read experiment {key}") as conn:
+            row = conn.execute(sa.select(table).where(column == key)).mappings().first()
         if row is None:
-            raise StoreError(f"no experiment named '{name}' in {self._url}")
+            what = f"with id {key}" if isinstance(key, int) else f"named '{key}'"
+            raise StoreError(f"no experiment {what} in {self._url}")
         record = dict(row)
         record["spec"] = json.loads(record.pop("spec_json"))
         return record

@@ -1,0 +1,115 @@
+"""The experiment commands of ``ifsim``: sweep, replay, report (design.md section 7)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+from ecosystem.errors import IfsimError
+from experiments.progress import ProgressBar
+
+SPEC_DIR = Path(__file__).parent / "specs"
+
+
+def list_specs() -> dict[str, str]:
+    """Example spec files shipped with ifsim, with their descriptions."""
+    out = {}
+    for path in sorted(SPEC_DIR.glob("*.toml")):
+        with path.open("rb") as fh:
+            out[str(path)] = tomllib.load(fh).get("experiment", {}).get("description", "")
+    return out
+
+
+def _store_url(args: argparse.Namespace, must_exist: bool) -> str:
+    """--db, or the SQLite file in --out (which must exist for read-only commands)."""
+    from results import RunStore
+
+    if args.db:
+        return args.db
+    path = Path(args.out) / "ifsim.sqlite"
+    if must_exist and not path.is_file():
+        raise IfsimError(f"no database at {path} (run `ifsim run` or `ifsim sweep` first, "
+                         f"or give --db/--out)")
+    return RunStore.sqlite_url(args.out)
+
+
+# -- ifsim sweep -------------------------------------------------------------------
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run or resume an experiment; exit 1 if any run failed."""
+    from experiments.spec import load_spec
+    from experiments.sweep import run_sweep
+    from results import RunStore
+
+    if args.workers is not None and args.workers < 1:
+        raise IfsimError(f"--workers {args.workers}: must be at least 1")
+    spec = load_spec(args.spec)
+    with RunStore(_store_url(args, must_exist=False)) as store:
+        bar = ProgressBar(f"sweep {spec.name}", "runs")
+        outcome = run_sweep(spec, store, executor=args.executor, workers=args.workers,
+                            scheduler=args.scheduler, progress=bar, where=str(args.spec))
+        from results.analysis import headline
+
+        results = headline(store, spec.name)
+        _report_sweep(args, store.url, outcome, results)
+    return 1 if outcome.runs_failed else 0
+
+
+def _report_sweep(args: argparse.Namespace, db: str, outcome, results: dict) -> None:
+    if args.json:
+        print(json.dumps({
+            "experiment": outcome.experiment, "runs_total": outcome.runs_total,
+            "runs_done": outcome.runs_done, "runs_failed": outcome.runs_failed,
+            "failed_runs": outcome.failed, "db": db,
+            "wall_seconds": round(outcome.wall_seconds, 3), "results": results,
+        }, sort_keys=True, default=str))
+    else:
+        print(f"experiment {outcome.experiment}: {outcome.runs_done}/{outcome.runs_total} "
+              f"runs done, {outcome.runs_failed} failed, in {outcome.wall_seconds:.1f} s")
+        for name, row in results.get("outcomes", {}).items():
+            print(f"  {name}: mean {row['mean']:.6g} (95% CI {row['ci_low']} .. "
+                  f"{row['ci_high']}, n={row['n']})")
+        print(f"database: {db}")
+    for failure in outcome.failed:
+        print(f"ifsim: run {failure['run_id']} failed: {failure['error']}", file=sys.stderr)
+
+
+# -- ifsim replay ------------------------------------------------------------------
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Rerun a stored run; 0 if identical, 1 with the first difference."""
+    from experiments.replay import replay
+    from results import RunStore
+
+    with RunStore(_store_url(args, must_exist=True)) as store:
+        outcome = replay(store, args.run_id)
+    if args.json:
+        print(json.dumps({"run_id": outcome.run_id, "identical": outcome.identical,
+                          "difference": outcome.difference}))
+    elif outcome.identical:
+        print(f"run {outcome.run_id}: identical")
+    else:
+        print(f"run {outcome.run_id}: differs: {outcome.difference}")
+    return 0 if outcome.identical else 1
+
+
+# -- ifsim report ------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write figures and an HTML page for an experiment."""
+    from results.report import write_report
+
+    from results import RunStore
+
+    with RunStore(_store_url(args, must_exist=True)) as store:
+        name = args.experiment or _latest_experiment(store)
+        page = write_report(store, name, Path(args.out) / "reports")
+    print(f"report: {page.absolute()}")
+    return 0
+
+
+def _latest_experiment(store) -> str:
+    experiments = store.list_experiments()
+    if experiments.empty:
+        raise IfsimError(f"no experiments in {store.url} (run `ifsim sweep SPEC` first)")
+    return str(experiments.sort_values("id")["name"].iloc[-1])

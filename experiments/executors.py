@@ -1,0 +1,75 @@
+"""Executors a sweep can run on: all are ``concurrent.futures.Executor``.
+
+- ``local`` (default): a process pool on this machine, one worker per core.
+- ``sequential``: in this process, one run after another (debugging, tiny sweeps).
+- ``dask``: a Dask distributed cluster through ``Client.get_executor()``; with no
+  ``--scheduler`` address, a LocalCluster of worker processes on this machine.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from ecosystem.errors import IfsimError
+
+KINDS = ("local", "sequential", "dask")
+
+
+class ExecutorError(IfsimError):
+    """An executor cannot be started (bad kind, unreachable scheduler)."""
+
+
+class SequentialExecutor(Executor):
+    """Runs each task when it is submitted, in this process."""
+
+    def submit(self, fn, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # the runner turns this into a failed run; Ctrl-C stops
+            future.set_exception(exc)
+        return future
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+@contextmanager
+def open_executor(kind: str, workers: int | None = None, scheduler: str | None = None):
+    """Yield a started executor of ``kind``; shut it down afterwards."""
+    workers = workers or default_workers()
+    if kind == "sequential":
+        yield SequentialExecutor()
+    elif kind == "local":
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+    elif kind == "dask":
+        with _dask_client(workers, scheduler) as client:
+            yield client.get_executor()
+    else:
+        raise ExecutorError(f"--executor {kind!r}: unknown (allowed: {', '.join(KINDS)})")
+
+
+@contextmanager
+def _dask_client(workers: int, scheduler: str | None):
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        with cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise ExecutorError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                            f"({exc})") from None
+    with client:
+        yield client

@@ -1,0 +1,180 @@
+"""Running an experiment: plan its runs, execute them on any Executor, store each once.
+
+The parent process is the only writer. It records the experiment and plans every run as
+a ``pending`` row, then keeps a bounded number of runs in flight on the executor; each
+worker returns a compact result (time series, events, summary) that the parent stores
+and drops, so memory stays flat however many runs a sweep has. Re-running the same sweep
+resumes: rows already ``done`` are skipped, rows left ``pending``/``running``/``failed``
+by a killed or failed sweep are run again, and ``finish_run`` replaces any partial rows,
+so every design point is stored exactly once. A run that raises is stored ``failed``
+with its traceback and the sweep goes on; a worker process that dies takes its runs
+back to the queue (up to ``MAX_ATTEMPTS`` times, then they are marked failed).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from experiments import design, provenance
+from experiments.executors import default_workers, open_executor
+from experiments.models import get_model
+from experiments.spec import ExperimentSpec
+from results.schema import RunStatus
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep did."""
+
+    experiment: str
+    experiment_id: int
+    runs_total: int
+    runs_done: int
+    runs_failed: int
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+class WorkerLostError(Exception):
+    """The process running a task died (killed, out of memory)."""
+
+
+def execute_run(task: dict[str, Any]) -> dict[str, Any]:
+    """Worker side: simulate one run; never raises (errors come back as text)."""
+    started = time.perf_counter()
+    try:
+        result = get_model(task["model"]).simulate(task["params"], task["seed"])
+    except Exception:
+        return {"run_id": task["run_id"], "error": traceback.format_exc()}
+    return {"run_id": task["run_id"], "timeseries": result.timeseries,
+            "events": result.events, "summary": result.summary,
+            "wall_seconds": time.perf_counter() - started}
+
+
+def prepare(spec: ExperimentSpec, store, where: str = "spec") -> int:
+    """Check the spec against its model, record the experiment, plan its runs."""
+    model = get_model(spec.model, where)
+    model.check(spec, where)
+    experiment_id = store.record_experiment(spec.name, spec.to_dict())
+    store.plan_runs(experiment_id, design.plan(spec, model), provenance.ifsim_version(),
+                    provenance.host())
+    return experiment_id
+
+
+def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
+              workers: int | None = None, scheduler: str | None = None,
+              progress=None, where: str = "spec") -> SweepOutcome:
+    """Plan (or resume) the experiment and run every run not yet done."""
+    started = time.perf_counter()
+    experiment_id = prepare(spec, store, where)
+    runs = store.experiment_runs(experiment_id)
+    todo = runs[runs["status"] != RunStatus.DONE.value]
+    queue = deque(_task(spec, row) for row in todo.itertuples())
+    state = _State(store, len(runs), int((runs["status"] == RunStatus.DONE.value).sum()),
+                   progress)
+    workers = workers or default_workers()
+    while queue:
+        with open_executor(executor, workers, scheduler) as pool:
+            _drain(pool, queue, state, in_flight=2 * workers)
+    final = store.experiment_runs(experiment_id)
+    failed = final[final["status"] == RunStatus.FAILED.value]
+    return SweepOutcome(
+        experiment=spec.name, experiment_id=experiment_id, runs_total=len(final),
+        runs_done=int((final["status"] == RunStatus.DONE.value).sum()),
+        runs_failed=len(failed),
+        failed=[{"run_id": int(r.id), "error": _last_line(r.error)}
+                for r in failed.itertuples()],
+        wall_seconds=time.perf_counter() - started)
+
+
+def _task(spec: ExperimentSpec, row) -> dict[str, Any]:
+    return {"run_id": int(row.id), "model": spec.model, "params": json.loads(row.params_json),
+            "seed": int(row.seed)}
+
+
+class _State:
+    """Bookkeeping of one sweep session: counts, attempts, progress."""
+
+    def __init__(self, store, total: int, done: int, progress) -> None:
+        self.store, self.total, self.done, self.failed = store, total, done, 0
+        self.progress = progress
+        self.lost: dict[int, int] = {}
+        self.meta = {"host": provenance.host(), "ifsim_version": provenance.ifsim_version(),
+                     "git_commit": provenance.git_commit()}
+
+    def started(self, task: dict[str, Any]) -> None:
+        self.store.mark_running(task["run_id"], **self.meta)
+
+    def finished(self, result: dict[str, Any]) -> None:
+        run_id = result["run_id"]
+        if "error" in result:
+            self.store.fail_run(run_id, error=result["error"])
+            self.failed += 1
+        else:
+            self.store.finish_run(run_id, timeseries=result["timeseries"],
+                                  events=result["events"], summary=result["summary"],
+                                  wall_seconds=result["wall_seconds"])
+            self.done += 1
+        self.tick()
+
+    def worker_lost(self, task: dict[str, Any], queue: deque, exc: BaseException) -> None:
+        """Send the task back to the queue, or fail it after MAX_ATTEMPTS losses."""
+        run_id = task["run_id"]
+        self.lost[run_id] = self.lost.get(run_id, 0) + 1
+        if self.lost[run_id] < MAX_ATTEMPTS:
+            queue.appendleft(task)
+            return
+        self.store.fail_run(run_id, error=f"worker process died {MAX_ATTEMPTS} times "
+                                          f"running this run: {type(exc).__name__}: {exc}")
+        self.failed += 1
+        self.tick()
+
+    def tick(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done + self.failed, self.total, self.failed)
+
+
+def _drain(pool, queue: deque, state: _State, in_flight: int) -> None:
+    """Keep ``in_flight`` tasks running until the queue is empty or the pool breaks."""
+    running: dict[Future, dict[str, Any]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < in_flight:
+                task = queue.popleft()
+                state.started(task)
+                running[pool.submit(execute_run, task)] = task
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = running.pop(future)
+                _collect(future, task, queue, state)
+    except BrokenProcessPool as exc:
+        for task in running.values():
+            state.worker_lost(task, queue, exc)
+
+
+def _collect(future: Future, task: dict[str, Any], queue: deque, state: _State) -> None:
+    exc = future.exception()
+    if exc is None:
+        state.finished(future.result())
+    elif isinstance(exc, BrokenProcessPool):
+        state.worker_lost(task, queue, exc)
+        raise exc  # the pool is gone: every other task in flight goes back too
+    elif type(exc).__name__ in ("KilledWorker", "CommClosedError"):
+        state.worker_lost(task, queue, exc)  # Dask lost the worker; others carry on
+    else:
+        state.finished({"run_id": task["run_id"],
+                        "error": "".join(traceback.format_exception(exc))})
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
