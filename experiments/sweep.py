@@ -111,8 +111,8 @@ class _State:
         self.meta = {"host": provenance.host(), "ifsim_version": provenance.ifsim_version(),
                      "git_commit": provenance.git_commit()}
 
-    def started(self, task: dict[str, Any]) -> None:
-        self.store.mark_running(task["run_id"], **self.meta)
+    def started(self, tasks: list[dict[str, Any]]) -> None:
+        self.store.mark_running([t["run_id"] for t in tasks], **self.meta)
 
     def finished(self, result: dict[str, Any]) -> None:
         run_id = result["run_id"]
@@ -148,9 +148,9 @@ def _drain(pool, queue: deque, state: _State, in_flight: int) -> None:
     running: dict[Future, dict[str, Any]] = {}
     try:
         while queue or running:
-            while queue and len(running) < in_flight:
-                task = queue.popleft()
-                state.started(task)
+            batch = [queue.popleft() for _ in range(min(len(queue), in_flight - len(running)))]
+            state.started(batch)  # one transaction for the whole batch
+            for task in batch:
                 running[pool.submit(execute_run, task)] = task
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:

@@ -114,12 +114,15 @@ class ExperimentRecords:
         frame["seed"] = pd.Series([int(s) for s in frame["seed"]], dtype=object)
         return frame
 
-    def mark_running(self, run_id: int, *, host: str, ifsim_version: str,
+    def mark_running(self, run_ids: int | list[int], *, host: str, ifsim_version: str,
                      git_commit: str | None) -> None:
-        """A worker is about to run this record: status running, one more attempt."""
+        """Workers are about to run these records: status running, one more attempt each."""
+        ids = [run_ids] if isinstance(run_ids, int) else list(run_ids)
+        if not ids:
+            return
         runs = schema.runs
-        with self._transaction(f"mark run {run_id} running") as conn:
-            conn.execute(sa.update(runs).where(runs.c.id == run_id).values(
+        with self._transaction("mark runs running") as conn:
+            conn.execute(sa.update(runs).where(runs.c.id.in_(ids)).values(
                 status=RunStatus.RUNNING.value, started_at=utc_now(), ended_at=None,
                 error=None, host=host, ifsim_version=ifsim_version, git_commit=git_commit,
                 attempts=sa.func.coalesce(runs.c.attempts, 0) + 1))
