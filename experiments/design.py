@@ -17,19 +17,14 @@ from typing import Any
 import numpy as np
 
 from experiments.spec import ExperimentSpec
-
-
-def salib_problem(spec: ExperimentSpec) -> dict[str, Any]:
-    """The SALib problem of a sampled design: names and bounds in spec order."""
-    return {"num_vars": len(spec.factors), "names": [f.name for f in spec.factors],
-            "bounds": [[f.low, f.high] for f in spec.factors]}
+from results.analysis import salib_problem
 
 
 def sample_matrix(spec: ExperimentSpec) -> np.ndarray:
     """Design points, one row per point, one column per factor (spec order)."""
     if spec.kind == "factorial":
         return np.array(list(itertools.product(*(f.levels for f in spec.factors))), float)
-    problem = salib_problem(spec)
+    problem = salib_problem(spec.to_dict())  # the analysis reads the same problem back
     if spec.kind == "lhs":
         from SALib.sample import latin
         return latin.sample(problem, spec.samples, seed=spec.seed)

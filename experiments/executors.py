@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -47,7 +48,10 @@ def open_executor(kind: str, workers: int | None = None, scheduler: str | None =
     if kind == "sequential":
         yield SequentialExecutor()
     elif kind == "local":
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: the parent holds threads (database, Arrow), and forking a
+        # threaded process can deadlock the child; spawn costs one import per worker.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             yield pool
     elif kind == "dask":
         with _dask_client(workers, scheduler) as client:

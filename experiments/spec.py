@@ -191,7 +191,9 @@ class _Reader:
         table = self.data.get("factors")
         if not isinstance(table, dict) or not table:
             raise self.fail("[factors]", "missing or empty (name at least one parameter)")
-        return tuple(self.factor(name, value, kind) for name, value in table.items())
+        # Sorted by name: the stored spec is canonical JSON with sorted keys, and the
+        # order decides which block of a Saltelli or Morris design varies which factor.
+        return tuple(self.factor(name, table[name], kind) for name in sorted(table))
 
     def factor(self, name: str, value: Any, kind: str) -> Factor:
         key = f'[factors] "{name}"'

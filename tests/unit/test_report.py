@@ -1,0 +1,155 @@
+"""Tests of results.report on small synthetic experiments stored through the RunStore API."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from results import RunStore
+from results.report import _Report, write_report
+
+PNG = b"\x89PNG\r\n\x1a\n"
+ODD = "macro.x<y"  # a factor name that must be escaped in HTML
+RATE = "borrower.apply_prob_weekly"
+UNIT_SQUARE = {"num_vars": 2, "names": ["x1", "x2"], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+UNIT_RANGES = {"x1": {"low": 0.0, "high": 1.0}, "x2": {"low": 0.0, "high": 1.0}}
+
+
+def store_experiment(store: RunStore, name: str, design: dict[str, Any],
+                     factors: dict[str, Any], points: list[dict[str, Any]],
+                     outcome: Callable[[dict[str, Any], int], dict[str, Any]], *,
+                     replications: int = 1, done: int | None = None, fail: int = 0) -> None:
+    """Record and plan the design; finish the first ``done`` runs, fail the next ``fail``."""
+    steps = 4
+    spec = {"experiment": {"name": name, "scenario": "baseline", "steps": steps,
+                           "replications": replications, "seed": 1, "model": "ifsim"},
+            "design": design, "factors": factors,
+            "outcomes": {"names": sorted(outcome(points[0], 0))}}
+    eid = store.record_experiment(name, spec)
+    store.plan_runs(eid, [{"sample_index": i, "replication": r, "scenario": "baseline",
+                           "params": {}, "factors": p, "seed": 10 * i + r, "steps": steps}
+                          for i, p in enumerate(points) for r in range(replications)],
+                    "0.1.0", "test-host")
+    runs = list(store.experiment_runs(eid).itertuples())
+    done = len(runs) if done is None else done
+    for k, run in enumerate(runs[:done + fail]):
+        if k >= done:
+            store.fail_run(int(run.id), error="<boom>\ntraceback")
+            continue
+        final = outcome(points[run.sample_index], run.replication)
+        data: dict[str, Any] = {"step": np.arange(steps, dtype="int64")}
+        for metric, value in final.items():
+            data[metric] = np.linspace(0, 1, steps).astype(type(value)) * value
+        store.finish_run(int(run.id), timeseries=pd.DataFrame(data), events=pd.DataFrame(),
+                         summary={}, wall_seconds=0.01)
+
+
+def linear(point: dict[str, Any], _replication: int) -> dict[str, Any]:
+    return {"y": 4.0 * point["x1"] + point["x2"]}
+
+
+def factorial_outcome(point: dict[str, Any], replication: int) -> dict[str, Any]:
+    return {"investor_losses_cents": 123_456, "platforms_alive":
+            int(10 - 100 * point[RATE] - 4 * point[ODD] + replication)}
+
+
+def images(page: Path) -> list[Path]:
+    return [page.parent / src for src in re.findall(r'<img src="([^"]+)"', page.read_text())]
+
+
+def assert_pngs(page: Path) -> list[str]:
+    found = images(page)
+    for path in found:
+        data = path.read_bytes()
+        assert len(data) > 1000 and data.startswith(PNG), path
+    return sorted(path.name for path in found)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RunStore]:
+    with RunStore(RunStore.sqlite_url(tmp_path / "db")) as opened:
+        yield opened
+
+
+@pytest.fixture
+def factorial(store: RunStore) -> RunStore:
+    points = [{RATE: a, ODD: b} for a, b in itertools.product([0.02, 0.04], [0.0, 0.5])]
+    store_experiment(store, "fact", {"kind": "factorial"}, {RATE: [0.02, 0.04], ODD: [0.0, 0.5]},
+                     points, factorial_outcome, replications=2, done=7, fail=1)
+    return store
+
+
+def test_factorial_report_links_its_figures_and_escapes_names(
+        factorial: RunStore, tmp_path: Path) -> None:
+    page = write_report(factorial, "fact", tmp_path / "reports")
+    assert page == tmp_path / "reports" / "fact" / "index.html"
+    assert assert_pngs(page) == ["factors-investor_losses_cents.png",
+                                 "factors-platforms_alive.png",
+                                 "trajectory-investor_losses_cents.png",
+                                 "trajectory-platforms_alive.png"]
+    text = page.read_text()
+    assert "macro.x&lt;y" in text and "macro.x<y" not in text
+    assert "&lt;boom&gt;" in text and "traceback" not in text  # first line of the error
+    assert "one line per design point" in text
+    # 123,456 cents at the last step of every run: 1,234.56 yuan, an exact interval
+    assert re.search(r"<td[^>]*>investor_losses_cents</td><td[^>]*>yuan</td>"
+                     r"<td>1,234.56</td><td>\[1,234.56, 1,234.56\]</td>", text)
+    assert "<td>0</td><td>0</td><td>7</td><td>1</td><td>8</td>" in text  # runs by status
+
+
+def test_money_is_drawn_in_yuan_per_design_point(factorial: RunStore, tmp_path: Path) -> None:
+    record = factorial.get_experiment("fact")
+    report = _Report(factorial, record, tmp_path)
+    series = pd.DataFrame({"run_id": [1, 1, 2, 2], "sample_index": [0, 0, 1, 1],
+                           "step": [0, 1, 0, 1], "value": [0.0, 500.0, 0.0, 700.0]})
+    fig = report._trajectory_figure("investor_losses_cents", series, split=True)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "investor_losses_cents (yuan)"
+    assert [list(line.get_ydata()) for line in ax.lines] == [[0.0, 5.0], [0.0, 7.0]]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [f"{RATE}=0.02, {ODD}=0", f"{RATE}=0.02, {ODD}=0.5"]
+
+
+def test_sobol_report_has_index_bars(store: RunStore, tmp_path: Path) -> None:
+    x = sobol_sample.sample(UNIT_SQUARE, 8, calc_second_order=False, seed=4)
+    points = [dict(zip(["x1", "x2"], map(float, row), strict=True)) for row in x]
+    store_experiment(store, "sob", {"kind": "sobol", "samples": 8}, UNIT_RANGES, points, linear)
+    page = write_report(store, "sob", tmp_path)
+    assert assert_pngs(page) == ["factors-y.png", "sobol-y.png", "trajectory-y.png"]
+    text = page.read_text()
+    assert "<h2>Sobol&#x27; indices</h2>" in text and "<th>ST</th>" in text
+
+
+def test_morris_report_and_an_incomplete_sobol_sweep(store: RunStore, tmp_path: Path) -> None:
+    x = morris_sample.sample(UNIT_SQUARE, 4, num_levels=4, seed=1)
+    points = [dict(zip(["x1", "x2"], map(float, row), strict=True)) for row in x]
+    store_experiment(store, "mor", {"kind": "morris", "samples": 4, "levels": 4}, UNIT_RANGES,
+                     points, linear)
+    assert "morris-y.png" in assert_pngs(write_report(store, "mor", tmp_path))
+
+    x = sobol_sample.sample(UNIT_SQUARE, 2, calc_second_order=False, seed=4)
+    points = [dict(zip(["x1", "x2"], map(float, row), strict=True)) for row in x]
+    store_experiment(store, "part", {"kind": "sobol", "samples": 2}, UNIT_RANGES, points, linear,
+                     done=5)
+    page = write_report(store, "part", tmp_path)
+    assert "sobol-y.png" not in assert_pngs(page)
+    assert "5 of 8 are done" in page.read_text()
+
+
+def test_report_of_an_experiment_with_nothing_done(store: RunStore, tmp_path: Path) -> None:
+    store_experiment(store, "a/b <new>", {"kind": "factorial"}, {"x1": [0.5], "x2": [0.5]},
+                     [{"x1": 0.5, "x2": 0.5}], linear, done=0)
+    page = write_report(store, "a/b <new>", tmp_path)
+    assert page == tmp_path / "a_b_new_" / "index.html"
+    text = page.read_text()
+    assert "Experiment a/b &lt;new&gt;" in text and "No run of this experiment is done" in text
+    assert images(page) == []
