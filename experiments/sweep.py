@@ -75,15 +75,16 @@ def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
               progress=None, where: str = "spec") -> SweepOutcome:
     """Plan (or resume) the experiment and run every run not yet done."""
     started = time.perf_counter()
-    experiment_id = prepare(spec, store, where)
-    runs = store.experiment_runs(experiment_id)
-    todo = runs[runs["status"] != RunStatus.DONE.value]
-    queue = deque(_task(spec, row) for row in todo.itertuples())
-    state = _State(store, len(runs), int((runs["status"] == RunStatus.DONE.value).sum()),
-                   progress)
     workers = workers or default_workers()
-    while queue:
+    queue: deque | None = None
+    while queue is None or queue:
         with open_executor(executor, workers, scheduler) as pool:
+            if queue is None:
+                # workers start and import the model while the parent plans
+                for _ in range(workers):
+                    pool.submit(warm_up)
+                experiment_id = prepare(spec, store, where)
+                queue, state = _pending(spec, store, experiment_id, progress)
             _drain(pool, queue, state, in_flight=2 * workers)
     final = store.experiment_runs(experiment_id)
     failed = final[final["status"] == RunStatus.FAILED.value]
@@ -94,6 +95,20 @@ def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
         failed=[{"run_id": int(r.id), "error": _last_line(r.error)}
                 for r in failed.itertuples()],
         wall_seconds=time.perf_counter() - started)
+
+
+def warm_up() -> None:
+    """Worker side: import what runs need, so the first run does not pay for it."""
+    import ecosystem.model  # noqa: F401
+
+
+def _pending(spec: ExperimentSpec, store, experiment_id: int, progress):
+    """The queue of runs not yet done, and the session's bookkeeping."""
+    runs = store.experiment_runs(experiment_id)
+    todo = runs[runs["status"] != RunStatus.DONE.value]
+    queue = deque(_task(spec, row) for row in todo.itertuples())
+    done = int((runs["status"] == RunStatus.DONE.value).sum())
+    return queue, _State(store, len(runs), done, progress)
 
 
 def _task(spec: ExperimentSpec, row) -> dict[str, Any]:
