@@ -97,9 +97,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 # -- ifsim report ------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     """Write figures and an HTML page for an experiment."""
-    from results.report import write_report
-
     from results import RunStore
+    from results.report import write_report
 
     with RunStore(_store_url(args, must_exist=True)) as store:
         name = args.experiment or _latest_experiment(store)
