@@ -1,13 +1,28 @@
-"""P2P lending platforms as information intermediaries (信息中介, domain.md sections 1 and 3).
+"""P2P lending and crowdfunding platforms (网贷平台, 众筹平台; domain.md sections 1 and 3).
 
-A platform screens borrowers by credit score with its own risk-control quality, prices
-loans at a reference rate plus a risk premium under any rate cap, lists and funds them
-from its investors' pool, services repayments, earns fees (an origination service fee
-and a cut of interest, 中介服务费), pays operating costs out of its own capital, keeps the
-investor pool at a custodian bank or not (资金存管), and fails when it cannot pay its
-costs (insolvent) or cannot meet withdrawals for weeks on end (illiquid). A failed
-platform leaves the market in an orderly wind-down (清盘): its loans are collected over
-time and the pool is paid out pro rata (source 003; domain.md section 3).
+Every platform screens borrowers by credit score with its own risk-control quality,
+prices loans at a reference rate plus a risk premium under any rate cap, funds them from
+its investors' pool, services repayments, earns fees (中介服务费), pays operating and
+security costs out of its own capital, keeps the investor pool at a custodian bank or
+not (资金存管), and can fail. Its business model (``PlatformType``) changes what investors
+are promised and who bears losses:
+
+- information intermediary (信息中介): investors bear each loan's credit risk (pool NAV);
+- guaranteed: partner guarantors and a risk-reserve pool (风险准备金) stand behind
+  defaults through the default waterfall of source 003 (``ecosystem.waterfall``);
+- fund pool (资金池): principal and a fixed yield are promised on short products while
+  loans run long (期限错配); the platform tops up the pool from its capital;
+- fraudulent/Ponzi: diverts new money to its owners as fictitious loans (自融, 虚构标的),
+  pays old investors from new money, and absconds (跑路) when inflows fall short of
+  promised payouts;
+- crowdfunding (众筹): all-or-nothing campaigns (``ecosystem.campaigns``).
+
+Failure has a cause (insolvent, illiquid, absconded, hacked, ordered to exit). Owners of
+a failing platform abscond with what they can reach, much more often without custody
+(Gu, Gui and Huang 2021: 19% of collapses involved absconding; custody lowers it most).
+An absconding ends in disorderly collapse (records lost, a share of loans never
+collected); otherwise the wind-down is orderly (清盘): loans are collected over time and
+the pool is paid out pro rata.
 """
 
 from __future__ import annotations
@@ -15,33 +30,48 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from ecosystem.contracts import FailureCause, LoanKind, PlatformType
 from ecosystem.macro import logistic
 from ecosystem.money import floor_cents, weekly_rate
 
 
 class Platform(mesa.Agent):
-    """One lending platform; its loans live in the model's loan book."""
+    """One platform; its loans live in the model's loan book."""
 
-    def __init__(self, model: mesa.Model, idx: int, *, own_account: int, pool_account: int,
+    def __init__(self, model: mesa.Model, idx: int, *, kind: PlatformType, accounts: dict,
                  custody_bank: int, pd_cutoff_annual: float, screening_noise_sd: float,
-                 operating_cost_cents_weekly: int) -> None:
+                 operating_cost_cents_weekly: int, security_spend_share: float) -> None:
         super().__init__(model)
         self.idx = idx
-        self.own_account = own_account
-        self.pool_account = pool_account
+        self.kind = PlatformType(kind)
+        self.own_account = accounts["own"]
+        self.pool_account = accounts["pool"]
+        self.risk_pool_account = accounts["risk_pool"]
+        self.escrow_account = accounts["escrow"]
         self.custody_bank = custody_bank          # -1: investor money held by the platform
         self.pd_cutoff_annual = pd_cutoff_annual
         self.screening_noise_sd = screening_noise_sd
         self.operating_cost_cents_weekly = operating_cost_cents_weekly
+        self.security_spend_share = security_spend_share
+        self.guarantors: list[int] = []
         self.alive = True
         self.failure_cause: str | None = None
         self.failed_step: int | None = None
+        self.disorderly = False
         self.units_total = 0
         self.run_weeks = 0
+        self.down_until_step = 0
         self.book_cents = 0                        # principal outstanding, refreshed weekly
         self.arrears_cents = 0
+        self.promised_price_cents = 1.0            # unit value promised (fund pool, Ponzi)
+        self.investor_inflow_cents = 0
+        self.investor_outflow_cents = 0
+        self.investor_loss_cents = 0
+        self.recent_inflows_cents: list[int] = []
+        p = model.params.platform
         self.advertised_yield_annual = self.price(np.array([pd_cutoff_annual / 2]))[0] * (
-            1 - model.params.platform.interest_fee_share)
+            1 - p.interest_fee_share) + self.yield_premium()
+        self.yield_sum, self.yield_weeks = 0.0, 0
 
     @property
     def name(self) -> str:
@@ -53,30 +83,60 @@ class Platform(mesa.Agent):
         """Whether investor money sits at a custodian bank."""
         return self.custody_bank >= 0
 
+    @property
+    def promises_principal(self) -> bool:
+        """Fund pools and Ponzi schemes promise principal and a fixed yield (刚性兑付)."""
+        return self.kind in (PlatformType.FUND_POOL, PlatformType.PONZI)
+
+    def in_service(self) -> bool:
+        """Alive and not down after an incident."""
+        return self.alive and self.model.steps >= self.down_until_step
+
+    def yield_premium(self) -> float:
+        """A Ponzi scheme adds a premium to draw new money; a fund pool, which promises
+        its yield, takes off the losses it expects (its borrowers' mean estimated PD,
+        about half its cut-off) so that in calm times it can keep the promise."""
+        if self.kind == PlatformType.PONZI:
+            return self.model.params.platform.yield_premium_high_risk_annual
+        if self.kind == PlatformType.FUND_POOL:
+            return -0.5 * self.pd_cutoff_annual
+        return 0.0
+
     # -- balance sheet --------------------------------------------------------------
     def pool_cash_cents(self) -> int:
-        """Investor money not yet lent."""
-        return self.model.ledger.balance(self.pool_account)
+        """Investor money not yet lent (escrowed campaign money included)."""
+        ledger = self.model.ledger
+        return ledger.balance(self.pool_account)
 
     def pool_value_cents(self) -> int:
-        """Investors' pool: cash plus loans outstanding."""
-        return self.pool_cash_cents() + self.book_cents
+        """Investors' pool: cash, escrow and loans outstanding (fictitious ones too)."""
+        return (self.pool_cash_cents() + self.model.ledger.balance(self.escrow_account)
+                + self.book_cents)
 
     def unit_price_cents(self) -> float:
-        """Value of one pool unit (1 cent at the start)."""
+        """Value of one pool unit: promised while a promising platform lives, else NAV."""
+        if self.promises_principal and self.alive:
+            return self.promised_price_cents
         if self.units_total <= 0:
             return 1.0
-        return self.pool_value_cents() / self.units_total
+        return max(self.pool_value_cents(), 0) / self.units_total
 
     def capital_cents(self) -> int:
         """The platform's own money."""
         return self.model.ledger.balance(self.own_account)
 
     def balance_sheet(self) -> dict[str, int]:
-        """Own balance sheet (the pool is off balance sheet: it belongs to investors)."""
+        """Own balance sheet; the pool is the investors' (off balance sheet), except what
+        a promising platform owes them beyond the pool's value."""
         capital = self.capital_cents()
-        return {"assets_cents": capital, "liabilities_cents": 0, "equity_cents": capital,
-                "investor_pool_cents": self.pool_value_cents()}
+        promised_gap = 0
+        if self.promises_principal:
+            promised_gap = max(int(self.units_total * self.promised_price_cents)
+                               - self.pool_value_cents(), 0)
+        return {"assets_cents": capital, "liabilities_cents": promised_gap,
+                "equity_cents": capital - promised_gap,
+                "investor_pool_cents": self.pool_value_cents(),
+                "risk_pool_cents": self.model.ledger.balance(self.risk_pool_account)}
 
     # -- lending --------------------------------------------------------------------
     def estimate_pd(self, scores: np.ndarray) -> np.ndarray:
@@ -90,28 +150,98 @@ class Platform(mesa.Agent):
         return (p.macro.lending_rate_annual + p.platform.risk_premium_multiplier
                 * est_pd_annual + p.platform.margin_annual)
 
-    def screen(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def screen(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Approve applications whose estimated PD is under the cut-off and whose price
-        is under the rate cap (0 = no cap). Returns (approved, rate_annual)."""
+        is under the rate cap (0 = no cap). Returns (approved, rate_annual, est_pd)."""
         est_pd = self.estimate_pd(scores)
         rate = self.price(est_pd)
         cap = self.model.params.platform.rate_cap_annual
         approved = (est_pd < self.pd_cutoff_annual) & ((cap == 0) | (rate <= cap))
-        return approved & self.alive, rate
+        return approved & self.in_service(), rate, est_pd
+
+    def term_weeks(self, asked: np.ndarray) -> np.ndarray:
+        """Fund pools lend longer than their investors commit (maturity mismatch)."""
+        if self.kind != PlatformType.FUND_POOL:
+            return asked
+        return np.ceil(asked * self.model.params.platform.fund_pool_term_multiplier).astype(
+            np.int64)
+
+    def lendable_cents(self) -> int:
+        """Pool cash available for new loans."""
+        cash = self.pool_cash_cents()
+        if self.kind == PlatformType.FUND_POOL:
+            return max(cash - floor_cents(self.pool_value_cents()
+                                          * self.model.params.platform.fund_pool_cash_share),
+                       0)
+        return cash
 
     def note_new_rates(self, rates: np.ndarray) -> None:
         """Advertised yield follows the rates on new loans, net of the platform's cut."""
         if len(rates) == 0:
             return
         net = float(rates.mean()) * (1 - self.model.params.platform.interest_fee_share)
-        self.advertised_yield_annual = 0.8 * self.advertised_yield_annual + 0.2 * net
+        self.advertised_yield_annual = (0.8 * self.advertised_yield_annual
+                                        + 0.2 * (net + self.yield_premium()))
 
-    # -- costs and failure ----------------------------------------------------------
+    def note_inflow(self, amount_cents: int) -> None:
+        """Record new investor money (for loss rates and the Ponzi's solvency test)."""
+        self.investor_inflow_cents += amount_cents
+        if not self.recent_inflows_cents:
+            self.recent_inflows_cents.append(0)
+        self.recent_inflows_cents[-1] += amount_cents
+
+    # -- weekly: promises, Ponzi diversion, costs -----------------------------------
+    def start_week(self) -> None:
+        """Roll the inflow window; accrue the promised yield; record the advertised yield."""
+        self.recent_inflows_cents = ([*self.recent_inflows_cents, 0])[-4:]
+        if self.alive:
+            self.yield_sum += self.advertised_yield_annual
+            self.yield_weeks += 1
+            if self.promises_principal:
+                self.promised_price_cents *= 1 + weekly_rate(self.advertised_yield_annual)
+
+    def keep_promise(self) -> None:
+        """Top the pool up from own capital to what was promised, or fail insolvent."""
+        if not (self.alive and self.promises_principal):
+            return
+        gap = floor_cents(self.units_total * self.promised_price_cents) - self.pool_value_cents()
+        if gap <= 0:
+            return
+        paid = min(gap, self.capital_cents())
+        self.model.ledger.transfer(self.own_account, self.pool_account, paid,
+                                   "promised return topped up by platform")
+        if paid < gap:
+            self.fail(FailureCause.INSOLVENT, "cannot pay the promised principal and yield")
+
+    def divert_new_money(self, amount_cents: int) -> None:
+        """A Ponzi platform books part of new money as fictitious loans to its owners."""
+        p = self.model.params.platform
+        diverted = min(floor_cents(amount_cents * p.ponzi_diversion_share),
+                       self.pool_cash_cents())
+        if diverted <= 0:
+            return
+        self.model.ledger.transfer(self.pool_account, self.own_account, diverted,
+                                   "self-financing through fictitious loans")
+        self.model.loans.add(
+            borrower=np.array([0]), platform=np.array([self.idx]),
+            principal_cents=np.array([diverted]), outstanding_cents=np.array([diverted]),
+            instalment_cents=np.array([0]), rate_annual=np.array([0.0]),
+            term_weeks=np.array([520]), purpose=np.array([1]), status=0,
+            originated_step=self.model.steps, kind=LoanKind.FICTITIOUS)
+
+    def ponzi_should_abscond(self, requested_cents: int) -> bool:
+        """Inflows over four weeks below the ratio times what investors ask back."""
+        if self.kind != PlatformType.PONZI or not self.alive or self.model.steps < 8:
+            return False
+        ratio = self.model.params.platform.ponzi_abscond_inflow_ratio
+        return sum(self.recent_inflows_cents) < ratio * requested_cents
+
     def weekly_costs_cents(self) -> dict[str, int]:
-        """Operating cost, servicing cost on the book and the custodian's fee."""
+        """Operating cost with security spending, servicing cost, custodian's fee."""
         p = self.model.params
+        operating = self.operating_cost_cents_weekly * (1 + self.security_spend_share)
         costs = {
-            "operating": self.operating_cost_cents_weekly if self.alive else 0,
+            "operating": floor_cents(operating) if self.alive else 0,
             "servicing": floor_cents(self.book_cents * weekly_rate(
                 p.platform.variable_cost_annual)),
             "custody": 0,
@@ -123,23 +253,32 @@ class Platform(mesa.Agent):
 
     def pay_costs(self) -> None:
         """Pay this week's costs and payment fees; fail as insolvent if capital runs out."""
-        model, ledger = self.model, self.model.ledger
+        model = self.model
         costs = self.weekly_costs_cents()
-        bills = [(model.accounts["world.operating_costs"], costs["operating"],
-                  "platform operating cost"),
-                 (model.accounts["world.operating_costs"], costs["servicing"],
-                  "platform servicing cost")]
+        sink = model.accounts["world.operating_costs"]
+        bills = [(sink, costs["operating"], "platform operating cost"),
+                 (sink, costs["servicing"], "platform servicing cost")]
         if self.has_custody:
             bills.append((model.banks[self.custody_bank].own_account, costs["custody"],
                           "custody fee"))
         for firm in model.payment_firms:
             bills.append((firm.own_account, firm.take_fees_due(self.idx), "payment fee"))
         for dst, amount, reason in bills:
-            paid = min(amount, ledger.balance(self.own_account))
-            ledger.transfer(self.own_account, dst, paid, reason)
+            paid = min(amount, model.ledger.balance(self.own_account))
+            model.ledger.transfer(self.own_account, dst, paid, reason)
             if paid < amount and self.alive:
-                self.fail("insolvent", f"could not pay {reason}")
+                self.fail(FailureCause.INSOLVENT, f"could not pay {reason}")
 
+    def fund_risk_pool(self, fee_income_cents: int) -> None:
+        """A guaranteed platform puts a share of its fee income into its risk pool."""
+        if self.kind != PlatformType.GUARANTEED or fee_income_cents <= 0:
+            return
+        share = self.model.params.platform.risk_pool_revenue_share
+        amount = min(floor_cents(fee_income_cents * share), self.capital_cents())
+        self.model.ledger.transfer(self.own_account, self.risk_pool_account, amount,
+                                   "risk pool: share of revenue")
+
+    # -- failure ----------------------------------------------------------------------
     def check_liquidity(self, queued_cents: int) -> None:
         """A run: unmet withdrawals above a share of the pool for too many weeks."""
         p = self.model.params.platform
@@ -149,21 +288,51 @@ class Platform(mesa.Agent):
         self.run_weeks = self.run_weeks + 1 if queued_cents > p.illiquid_queue_share * value \
             else 0
         if self.run_weeks >= p.illiquid_weeks:
-            self.fail("illiquid", f"withdrawal queue {queued_cents} cents for "
+            self.fail(FailureCause.ILLIQUID, f"withdrawal queue {queued_cents} cents for "
                       f"{self.run_weeks} weeks")
 
     def check_solvency(self) -> None:
         """A pool wiped out while investors hold units is an insolvent platform."""
         if self.alive and self.units_total > 0 and self.pool_value_cents() <= 0:
-            self.fail("insolvent", "investor pool wiped out")
+            self.fail(FailureCause.INSOLVENT, "investor pool wiped out")
 
-    def fail(self, cause: str, detail: str = "") -> None:
-        """Leave the market: stop lending, wind down; owners take what capital is left."""
-        model = self.model
+    def fail(self, cause: FailureCause | str, detail: str = "") -> None:
+        """Leave the market. Owners of a failing platform may abscond (always for a Ponzi
+        scheme), taking their own money and, without custody, the investors' cash."""
+        if not self.alive:
+            return
+        cause = FailureCause(cause)
+        if cause in (FailureCause.INSOLVENT, FailureCause.ILLIQUID) and self._absconds():
+            cause = FailureCause.ABSCONDED
         self.alive = False
-        self.failure_cause = cause
-        self.failed_step = model.steps
-        model.ledger.transfer(self.own_account, model.accounts["world.owners"],
-                              self.capital_cents(), "capital returned to owners at exit")
-        model.events.log("platform_failure", self.name, cause, self.pool_value_cents(),
-                         detail or f"custody={self.has_custody}")
+        self.failure_cause = cause.value
+        self.failed_step = self.model.steps
+        exposure = self.pool_value_cents()
+        self.model.exits.leave(self, cause)
+        self.model.events.log("platform_failure", self.name, cause.value, exposure,
+                              detail or f"type={self.kind.label} custody={self.has_custody}")
+
+    def _absconds(self) -> bool:
+        p = self.model.params.platform
+        if self.kind == PlatformType.PONZI:
+            return True
+        chance = p.abscond_prob_custody if self.has_custody else p.abscond_prob_no_custody
+        return bool(self.model.rng.random() < chance)
+
+    def outcome(self) -> dict:
+        """What became of this platform, for run summaries and the platform-types study."""
+        return {
+            "platform": self.idx, "type": self.kind.label, "custody": self.has_custody,
+            "advertised_yield_annual": round(self.yield_sum / max(self.yield_weeks, 1), 10),
+            "failed_step": self.failed_step, "cause": self.failure_cause,
+            "disorderly": self.disorderly,
+            "investor_inflow_cents": int(self.investor_inflow_cents),
+            "investor_outflow_cents": int(self.investor_outflow_cents),
+            "investor_loss_cents": int(self.investor_loss_cents),
+            "net_loss_cents": self.net_loss_cents(),
+        }
+
+    def net_loss_cents(self) -> int:
+        """What investors put in minus what they got out and still hold (never below 0)."""
+        held = int(self.units_total * self.unit_price_cents())
+        return max(int(self.investor_inflow_cents - self.investor_outflow_cents - held), 0)

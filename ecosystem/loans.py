@@ -29,7 +29,11 @@ COLUMNS: dict[str, type] = {
     "purpose": np.int8,
     "status": np.int8,
     "originated_step": np.int64,
+    "guarantor": np.int64,
+    "kind": np.int8,
 }
+# Columns whose "nothing" is not zero.
+DEFAULTS = {"guarantor": -1}
 
 
 class LoanStatus(IntEnum):
@@ -79,7 +83,7 @@ class LoanBook:
         self._grow(k)
         rows = np.arange(self.n, self.n + k)
         for name, col in self.cols.items():
-            col[self.n:self.n + k] = values.get(name, 0)
+            col[self.n:self.n + k] = values.get(name, DEFAULTS.get(name, 0))
         self.n += k
         self.n_originated += k
         return rows
@@ -95,8 +99,12 @@ class LoanBook:
             self.cols[name] = grown
 
     def active_rows(self) -> np.ndarray:
-        """Indices of active loans."""
-        return np.flatnonzero(self.status == LoanStatus.ACTIVE)
+        """Indices of active loans that borrowers repay (real loans)."""
+        return np.flatnonzero(self.real_active())
+
+    def real_active(self) -> np.ndarray:
+        """Mask of active loans to real borrowers (not fictitious, not reward pledges)."""
+        return (self.status == LoanStatus.ACTIVE) & (self.kind == 0)
 
     def compact(self) -> None:
         """Drop closed loans once they are most of the book (their effects are recorded)."""
@@ -143,11 +151,11 @@ class LoanBook:
         return sum_by(self.platform[active], getattr(self, column)[active], n_platforms)
 
     def by_borrower(self, column: str, n_borrowers: int) -> np.ndarray:
-        """Sum of an integer column over active loans, per borrower."""
-        active = self.status == LoanStatus.ACTIVE
+        """Sum of an integer column over active real loans, per borrower."""
+        active = self.real_active()
         return sum_by(self.borrower[active], getattr(self, column)[active], n_borrowers)
 
     def by_borrower_count(self, n_borrowers: int) -> np.ndarray:
         """Number of active loans per borrower."""
-        active = self.status == LoanStatus.ACTIVE
+        active = self.real_active()
         return np.bincount(self.borrower[active], minlength=n_borrowers)

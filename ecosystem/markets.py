@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecosystem.contracts import FailureCause, PlatformType
 from ecosystem.loans import LoanStatus, instalment_cents
 from ecosystem.money import floor_cents, sum_by
 
@@ -40,27 +41,9 @@ def settle_repayments(model, rows: np.ndarray, interest: np.ndarray, due: np.nda
     cut = floor_cents(interest[paid] * model.params.platform.interest_fee_share)
     model.ledger.transfer_batch(pools, model.own_accounts[platforms], cut,
                                 "platform interest fee")
+    model.fee_income_cents += sum_by(platforms, cut, len(model.platforms))
     loans.record_payments(rows, interest, due, paid)
     model.step_stats["repaid_cents"] += int(due[paid].sum())
-
-
-def write_off_overdue(model) -> None:
-    """Write off loans overdue for too long; investors in the pool bear the loss."""
-    loans, p = model.loans, model.params
-    rows = np.flatnonzero((loans.status == LoanStatus.ACTIVE)
-                          & (loans.missed_weeks >= p.borrower.write_off_after_missed_weeks))
-    if rows.size == 0:
-        return
-    platforms = loans.platform[rows].copy()
-    borrowers = loans.borrower[rows].copy()
-    lost = loans.write_off(rows)
-    model.step_stats["written_off_cents"] += int(lost.sum())
-    model.investor_losses_cents += int(lost.sum())
-    big = lost >= p.regulator.large_default_cents
-    for b, pl, amount in zip(borrowers[big], platforms[big], lost[big], strict=True):
-        cause = "real-estate exposure" if model.borrower_has_real_estate(b) else "distress"
-        model.events.log("large_default", f"borrower-{b}", cause, int(amount),
-                         f"platform-{pl}")
 
 
 # -- withdrawals and wind-downs ------------------------------------------------------
@@ -72,13 +55,20 @@ def pay_withdrawals(model) -> None:
     holders every week until the book is collected (orderly wind-down, 清盘).
     """
     hold, n_p = model.holdings, len(model.platforms)
+    requested = floor_cents(hold.per_platform(hold.pending_units, n_p)
+                            * model.unit_prices_cents())
+    for pl in model.platforms:  # a Ponzi scheme runs off when new money dries up
+        if pl.ponzi_should_abscond(int(requested[pl.idx])):
+            pl.fail(FailureCause.INSOLVENT, "inflows fell short of promised payouts")
     prices = model.unit_prices_cents()
     cash = np.array([pl.pool_cash_cents() for pl in model.platforms], dtype=np.int64)
     value = np.array([pl.pool_value_cents() for pl in model.platforms], dtype=np.int64)
     alive = model.platform_alive_mask()
+    serving = np.array([pl.in_service() for pl in model.platforms], dtype=bool)
     requested = floor_cents(hold.per_platform(hold.pending_units, n_p) * prices)
     with np.errstate(divide="ignore", invalid="ignore"):
-        fill_alive = np.where(requested > 0, np.minimum(cash / requested, 1.0), 0.0)
+        fill_alive = np.where((requested > 0) & serving,
+                              np.minimum(cash / requested, 1.0), 0.0)
         fill_dead = np.where(value > 0, np.minimum(cash / value, 1.0), 1.0)
     slot_p = np.maximum(hold.platform, 0)
     base_units = np.where(alive[slot_p], hold.pending_units, hold.units)
@@ -110,6 +100,9 @@ def _pay_holders(model, pay_cents: np.ndarray, slot_p: np.ndarray) -> None:
                               pop.client_pos[investors[mine]], amounts[mine],
                               "platform payout to investor")
     model.step_stats["withdrawn_cents"] += int(amounts.sum())
+    for pl, out in zip(model.platforms, sum_by(platforms, amounts, len(model.platforms)),
+                       strict=True):
+        pl.investor_outflow_cents += int(out)
 
 
 # -- investment ----------------------------------------------------------------------
@@ -118,8 +111,8 @@ def execute_investments(model, investors: np.ndarray, platforms: np.ndarray,
     """Investors' money goes deposit -> payment firm -> pool; units issued at NAV."""
     if investors.size == 0:
         return
-    alive = model.platform_alive_mask()[platforms]
-    investors, platforms, amounts = investors[alive], platforms[alive], amounts[alive]
+    serving = np.array([pl.in_service() for pl in model.platforms], dtype=bool)[platforms]
+    investors, platforms, amounts = investors[serving], platforms[serving], amounts[serving]
     prices = model.unit_prices_cents()[platforms]
     units = np.floor(amounts / prices).astype(np.int64)
     ok = units > 0
@@ -129,9 +122,13 @@ def execute_investments(model, investors: np.ndarray, platforms: np.ndarray,
                   model.pool_accounts[platforms], amounts, "investment in platform",
                   fee_platforms=platforms)
     model.holdings.add_units(investors, platforms, units)
-    for pl, added in zip(model.platforms, sum_by(platforms, units, len(model.platforms)),
-                         strict=True):
+    n_p = len(model.platforms)
+    for pl, added, money in zip(model.platforms, sum_by(platforms, units, n_p),
+                                sum_by(platforms, amounts, n_p), strict=True):
         pl.units_total += int(added)
+        pl.note_inflow(int(money))
+        if pl.kind == PlatformType.PONZI and money > 0:
+            pl.divert_new_money(int(money))
     model.step_stats["invested_cents"] += int(amounts.sum())
 
 
@@ -151,29 +148,51 @@ def execute_fund_orders(model, orders) -> None:
 
 # -- loan matching -------------------------------------------------------------------
 def originate_loans(model, apps: dict[str, np.ndarray]) -> None:
-    """Route applications to platforms, screen, check caps, fund from pools, disburse."""
-    if apps["borrower"].size == 0:
-        return
+    """Route applications to platforms, screen, check caps, fund from pools, disburse.
+
+    Applications to crowdfunding platforms become all-or-nothing campaigns instead;
+    campaigns that reach their goal this week are booked here too.
+    """
+    chosen = _approved(model, apps) if apps["borrower"].size else None
+    funded = model.campaigns.raise_and_close()
+    for batch in (chosen, funded):
+        if batch is not None and batch["borrower"].size:
+            _book_and_disburse(model, batch)
+
+
+def _approved(model, apps: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
     apps = dict(apps, platform=model.draw_platforms_by_size(apps["borrower"].size))
     apps = {k: v[apps["platform"] >= 0] for k, v in apps.items()}
-    approved, rate = _screen_by_platform(model, apps)
-    apps["rate_annual"] = rate
+    approved, rate, est_pd = _screen_by_platform(model, apps)
+    apps["rate_annual"], apps["est_pd"] = rate, est_pd
+    apps["term_weeks"] = _terms(model, apps)
     apps["instalment_cents"] = instalment_cents(apps["amount_cents"], rate, apps["term_weeks"])
-    ok = approved & _within_limits(model, apps) & _fundable(model, apps, approved)
-    chosen = {k: v[ok] for k, v in apps.items()}
-    if chosen["borrower"].size:
-        _book_and_disburse(model, chosen)
+    apps["kind"] = np.zeros(apps["borrower"].size, np.int8)
+    ok = approved & _within_limits(model, apps)
+    crowd = ok & model.crowdfunding_mask()[apps["platform"]]
+    model.campaigns.launch(apps, np.flatnonzero(crowd))
+    ok &= ~crowd & _fundable(model, apps, ok & ~crowd)
+    return {k: v[ok] for k, v in apps.items()}
 
 
-def _screen_by_platform(model, apps: dict) -> tuple[np.ndarray, np.ndarray]:
-    approved = np.zeros(apps["borrower"].size, bool)
-    rate = np.zeros(apps["borrower"].size)
+def _terms(model, apps: dict) -> np.ndarray:
+    terms = apps["term_weeks"].copy()
+    for pl in model.platforms:
+        mine = apps["platform"] == pl.idx
+        if mine.any():
+            terms[mine] = pl.term_weeks(terms[mine])
+    return terms
+
+
+def _screen_by_platform(model, apps: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = apps["borrower"].size
+    approved, rate, est_pd = np.zeros(n, bool), np.zeros(n), np.zeros(n)
     scores = model.borrowers.score[apps["borrower"]]
     for pl in model.platforms:
         mine = apps["platform"] == pl.idx
         if mine.any():
-            approved[mine], rate[mine] = pl.screen(scores[mine])
-    return approved, rate
+            approved[mine], rate[mine], est_pd[mine] = pl.screen(scores[mine])
+    return approved, rate, est_pd
 
 
 def _within_limits(model, apps: dict) -> np.ndarray:
@@ -195,7 +214,7 @@ def _within_limits(model, apps: dict) -> np.ndarray:
 def _owed_on_platform(model, borrowers: np.ndarray, platforms: np.ndarray) -> np.ndarray:
     """Principal each borrower already owes on the given platform."""
     loans, n_p = model.loans, len(model.platforms)
-    active = loans.status == LoanStatus.ACTIVE
+    active = loans.real_active()
     keys = loans.borrower[active] * n_p + loans.platform[active]
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
@@ -212,9 +231,9 @@ def _fundable(model, apps: dict, approved: np.ndarray) -> np.ndarray:
     share = model.params.platform.max_loan_share_of_cash
     for pl in model.platforms:
         idx = np.flatnonzero((apps["platform"] == pl.idx) & approved)
-        if idx.size == 0 or not pl.alive:
+        if idx.size == 0 or not pl.in_service():
             continue
-        cash = pl.pool_cash_cents()
+        cash = pl.lendable_cents()
         amounts = apps["amount_cents"][idx]
         fits = amounts <= share * cash
         running = np.cumsum(np.where(fits, amounts, 0))
@@ -223,22 +242,48 @@ def _fundable(model, apps: dict, approved: np.ndarray) -> np.ndarray:
 
 
 def _book_and_disburse(model, chosen: dict) -> None:
+    """Book the loans, take fees and guarantees, pay the borrowers through their firms."""
     loans, pop = model.loans, model.borrowers
+    n = chosen["borrower"].size
+    chosen = {"kind": np.zeros(n, np.int8), "est_pd": np.zeros(n), **chosen}
+    guarantor, guarantee_fee = _guarantees(model, chosen)
     loans.add(borrower=chosen["borrower"], platform=chosen["platform"],
               principal_cents=chosen["amount_cents"], outstanding_cents=chosen["amount_cents"],
               instalment_cents=chosen["instalment_cents"], rate_annual=chosen["rate_annual"],
               term_weeks=chosen["term_weeks"], purpose=chosen["purpose"],
-              status=LoanStatus.ACTIVE, originated_step=model.steps)
+              status=LoanStatus.ACTIVE, originated_step=model.steps, guarantor=guarantor,
+              kind=chosen["kind"])
     pop.loans_taken[chosen["borrower"]] += 1
     platforms, amounts = chosen["platform"], chosen["amount_cents"]
     fee = floor_cents(amounts * model.params.platform.origination_fee)
     pools = model.pool_accounts[platforms]
-    model.ledger.transfer_batch(pools, model.own_accounts[platforms], fee,
-                                "origination fee")
+    model.ledger.transfer_batch(pools, model.own_accounts[platforms], fee, "origination fee")
+    model.fee_income_cents += sum_by(platforms, fee, len(model.platforms))
+    has = guarantor >= 0
+    g_accounts = np.array([g.own_account for g in model.guarantors], np.int64)
+    model.ledger.transfer_batch(pools[has], g_accounts[guarantor[has]] if has.any() else 0,
+                                guarantee_fee[has], "guarantee fee")
     b = chosen["borrower"]
-    route_by_firm(model, pop.payment_firm[b], pools, pop.account[b], amounts - fee,
-                  "loan disbursement")
+    route_by_firm(model, pop.payment_firm[b], pools, pop.account[b],
+                  amounts - fee - guarantee_fee, "loan disbursement")
     for pl in model.platforms:
-        pl.note_new_rates(chosen["rate_annual"][platforms == pl.idx])
+        pl.note_new_rates(chosen["rate_annual"][(platforms == pl.idx) & (chosen["kind"] == 0)])
     model.step_stats["new_lending_cents"] += int(amounts.sum())
     model.step_stats["new_loans"] += int(amounts.size)
+
+
+def _guarantees(model, chosen: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Loans on guaranteed platforms get a partner guarantor that posts its margin."""
+    n = chosen["borrower"].size
+    guarantor, fee = np.full(n, -1, np.int64), np.zeros(n, np.int64)
+    fee_share = model.params.guarantor.fee
+    for i in range(n):
+        platform = model.platforms[int(chosen["platform"][i])]
+        partners = [g for g in platform.guarantors if model.guarantors[g].alive]
+        if not partners or chosen["kind"][i] != 0:
+            continue
+        g = int(model.rng.choice(partners))
+        amount = int(chosen["amount_cents"][i])
+        if model.guarantors[g].post_margin(platform, amount, float(chosen["est_pd"][i])):
+            guarantor[i], fee[i] = g, floor_cents(amount * fee_share)
+    return guarantor, fee

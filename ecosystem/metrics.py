@@ -112,6 +112,11 @@ def new_loans(model) -> int:
     return int(model.step_stats["new_loans"])
 
 
+def guarantors_alive(model) -> int:
+    """Guarantors still standing behind their guarantees."""
+    return sum(1 for g in model.guarantors if g.alive)
+
+
 def distressed_borrower_share(model) -> float:
     """Share of borrowers in distress (income lost, not paying)."""
     return float(model.borrowers.distressed.mean())
@@ -123,7 +128,7 @@ REPORTERS = {f.__name__: f for f in (
     investor_deposits_cents, investor_mmf_cents, investor_p2p_cents, payment_float_cents,
     fund_assets_cents, fund_yield_annual, investor_losses_cents,
     avg_advertised_yield_annual, market_rate_annual, macro_factor, platform_hhi,
-    fund_net_outflow_share, distressed_borrower_share,
+    fund_net_outflow_share, distressed_borrower_share, guarantors_alive,
 )}
 
 
@@ -157,5 +162,7 @@ def summary(model) -> dict[str, Any]:
         "fund_yield_annual": round(fund_yield_annual(model), 10),
         "avg_advertised_yield_annual": round(avg_advertised_yield_annual(model), 10),
         "loans_originated": int(model.loans.n_originated),
+        "guarantor_failures": sum(1 for g in model.guarantors if not g.alive),
         "events": len(model.events.rows),
+        "platforms": [p.outcome() for p in model.platforms],
     }

@@ -13,15 +13,19 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from ecosystem import markets, metrics
+from ecosystem import incidents, markets, metrics, waterfall
+from ecosystem.campaigns import Campaigns
+from ecosystem.contracts import PlatformType
 from ecosystem.errors import ParameterError
 from ecosystem.events import EventLog
+from ecosystem.exits import Exits
 from ecosystem.holdings import Holdings
 from ecosystem.ledger import AccountKind, Ledger
 from ecosystem.loans import LoanBook, LoanStatus, Purpose
 from ecosystem.macro import Macro
 from ecosystem.money import floor_cents
 from ecosystem.params import Params
+from ecosystem.waterfall import Recoveries
 
 # Where money enters and leaves the modelled world (design.md section 4).
 EXTERNAL_ACCOUNTS = {
@@ -32,6 +36,11 @@ EXTERNAL_ACCOUNTS = {
     "world.bond_market": "source and sink: bond purchases, sales and coupons",
     "world.operating_costs": "sink: platforms' salaries, marketing, IT",
     "world.owners": "sink: capital taken out by platform owners at exit",
+    "world.absconded": "sink: money taken by absconding platform owners (跑路)",
+    "world.hackers": "sink: money stolen in cyber incidents",
+    "world.insurer": "source and sink: insurers of guaranteed loans",
+    "world.collections": "source: recoveries from defaulted borrowers by collection agents",
+    "world.rewards": "source: goods delivered to reward-crowdfunding backers, at value",
 }
 COMPACT_EVERY_STEPS = 13
 
@@ -68,7 +77,10 @@ class EcosystemModel(mesa.Model):
                       for name, path in self.params.to_dict()["roles"].items()}
         self.macro = Macro(self.params.macro, self.rng)
         self.loans = LoanBook()
+        self.exits, self.recoveries, self.campaigns = Exits(self), Recoveries(self), \
+            Campaigns(self)
         self._build_world()
+        self.fee_income_cents = np.zeros(len(self.platforms), np.int64)
         self.datacollector = mesa.DataCollector(model_reporters=metrics.REPORTERS)
 
     # -- construction ---------------------------------------------------------------
@@ -80,7 +92,10 @@ class EcosystemModel(mesa.Model):
         self.payment_firms, self.funds = [], []
         for i in range(w.n_payment_firms):
             self._build_payment_firm(i)
-        self.platforms = [self._build_platform(i) for i in range(w.n_platforms)]
+        self.guarantors = [self._build_guarantor(i)
+                           for i in range(self.params.guarantor.n_guarantors)]
+        kinds = self._draw_platform_types(w.n_platforms)
+        self.platforms = [self._build_platform(i, kind) for i, kind in enumerate(kinds)]
         self.pool_accounts = np.array([p.pool_account for p in self.platforms], np.int64)
         self.own_accounts = np.array([p.own_account for p in self.platforms], np.int64)
         self.regulator = self.roles["regulator"](self)
@@ -114,21 +129,53 @@ class EcosystemModel(mesa.Model):
         self.payment_firms.append(firm)
         self.funds.append(fund)
 
-    def _build_platform(self, i: int):
+    def _build_guarantor(self, idx: int):
+        p = self.params.guarantor
+        own = self.ledger.open_account(f"guarantor-{idx}.own", AccountKind.INSTITUTION)
+        capital = floor_cents(p.capital_median_cents * np.exp(self.rng.normal(0, p.capital_sigma)))
+        self._endow(own, capital, "guarantor capital")
+        return self.roles["guarantor"](self, idx, own_account=own)
+
+    def _draw_platform_types(self, n: int) -> list[PlatformType]:
+        """Each platform's business model, drawn from the scenario's mix."""
+        shares = np.asarray(self.params.platform.type_shares, float)
+        return [PlatformType(k) for k in self.rng.choice(len(shares), size=n,
+                                                         p=shares / shares.sum())]
+
+    def _build_platform(self, i: int, kind: PlatformType):
         p, rng = self.params.platform, self.rng
-        own = self.ledger.open_account(f"platform-{i}.own", AccountKind.INSTITUTION)
-        capital = floor_cents(p.capital_median_cents * np.exp(rng.normal(0, p.capital_sigma)))
-        self._endow(own, capital, "platform capital")
         custody = int(rng.integers(len(self.banks))) if rng.random() < p.custody_share else -1
         where = f"bank-{custody}" if custody >= 0 else "platform"
-        pool = self.ledger.open_account(f"platform-{i}.pool@{where}", AccountKind.INSTITUTION)
+        open_ = self.ledger.open_account
+        accounts = {"own": open_(f"platform-{i}.own", AccountKind.INSTITUTION),
+                    "pool": open_(f"platform-{i}.pool@{where}", AccountKind.INSTITUTION),
+                    "risk_pool": open_(f"platform-{i}.risk-pool", AccountKind.INSTITUTION),
+                    "escrow": open_(f"platform-{i}.escrow@{where}", AccountKind.INSTITUTION)}
+        capital = floor_cents(p.capital_median_cents * np.exp(rng.normal(0, p.capital_sigma)))
+        self._endow(accounts["own"], capital, "platform capital")
         cost = p.operating_cost_median_cents_weekly * np.exp(rng.normal(0, p.operating_cost_sigma))
-        return self.roles["platform"](
-            self, i, own_account=own, pool_account=pool, custody_bank=custody,
+        platform = self.roles["platform"](
+            self, i, kind=kind, accounts=accounts, custody_bank=custody,
             pd_cutoff_annual=float(rng.uniform(p.pd_cutoff_low, p.pd_cutoff_high)),
             screening_noise_sd=float(rng.uniform(p.screening_noise_low,
                                                  p.screening_noise_high)),
-            operating_cost_cents_weekly=floor_cents(cost))
+            operating_cost_cents_weekly=floor_cents(cost),
+            security_spend_share=float(rng.uniform(p.security_spend_share_low,
+                                                   p.security_spend_share_high)))
+        if kind == PlatformType.GUARANTEED:
+            self._set_up_guarantees(platform, capital)
+        return platform
+
+    def _set_up_guarantees(self, platform, capital: int) -> None:
+        """Partner guarantors and the risk pool's share of capital (source 003)."""
+        p = self.params
+        if self.guarantors:
+            k = min(p.platform.guarantors_per_platform, len(self.guarantors))
+            platform.guarantors = [int(g) for g in self.rng.choice(len(self.guarantors), k,
+                                                                   replace=False)]
+        self.ledger.transfer(platform.own_account, platform.risk_pool_account,
+                             floor_cents(capital * p.platform.risk_pool_capital_share),
+                             "risk pool: share of capital")
 
     def _seed_fund_holdings(self) -> None:
         """Fund users start with a share of their wealth in their payment firm's fund."""
@@ -162,10 +209,24 @@ class EcosystemModel(mesa.Model):
         return np.array([p.advertised_yield_annual for p in self.platforms])
 
     def platform_utilization(self) -> np.ndarray:
-        """Share of each pool that is lent out (1 for an empty pool)."""
+        """Share of each pool that is lent out (1 for an empty pool, and for platforms
+        that promise a fixed yield whatever they lend)."""
         book = np.array([p.book_cents for p in self.platforms], float)
         value = np.array([p.pool_value_cents() for p in self.platforms], float)
-        return np.where(value > 0, book / np.maximum(value, 1.0), 1.0)
+        promised = np.array([p.promises_principal for p in self.platforms], bool)
+        used = np.where(value > 0, book / np.maximum(value, 1.0), 1.0)
+        return np.where(promised, 1.0, used)
+
+    def crowdfunding_mask(self) -> np.ndarray:
+        """Which platforms run crowdfunding campaigns."""
+        return np.array([p.kind == PlatformType.CROWDFUNDING for p in self.platforms], bool)
+
+    def investors_reputation_shock(self, platform: int, shock_annual: float) -> None:
+        """News of an incident: the platform looks riskier, and its peers a little too."""
+        pop = self.investors
+        if pop.perceived_loss_annual.size == len(self.platforms):
+            pop.perceived_loss_annual[platform] += shock_annual
+        pop.news_annual += 0.2 * shock_annual
 
     def fund_yields(self) -> np.ndarray:
         """Each fund's latest annualized yield."""
@@ -205,7 +266,11 @@ class EcosystemModel(mesa.Model):
         """One week, in a fixed order of named phases."""
         self.events.step = self.steps
         self.step_stats = defaultdict(int)
+        self.fee_income_cents[:] = 0
         self.macro.advance()
+        for platform in self.platforms:
+            platform.start_week()
+        incidents.strike(self)
         self.settle_payments()
         self.pay_interest_and_fund_income()
         self.borrowers_earn_and_repay()
@@ -229,7 +294,7 @@ class EcosystemModel(mesa.Model):
             fund.earn_and_distribute()
 
     def borrowers_earn_and_repay(self) -> None:
-        """Distress, income, instalments, write-offs of long-overdue loans."""
+        """Distress, income, instalments, the default waterfall, recoveries, promises."""
         borrower = self.roles["borrower"]
         borrower.fall_into_distress(self)
         borrower.earn_income(self)
@@ -237,8 +302,12 @@ class EcosystemModel(mesa.Model):
         interest, due = self.loans.amounts_due(rows)
         paid = borrower.pay_instalments(self, rows, due)
         markets.settle_repayments(self, rows, interest, due, paid)
-        markets.write_off_overdue(self)
+        waterfall.settle_defaults(self)
+        self.recoveries.collect()
+        self.campaigns.deliver_rewards()
         self.refresh_platform_books()
+        for platform in self.platforms:
+            platform.keep_promise()
 
     def investors_decide_and_trade(self) -> None:
         """Beliefs, withdrawals, rebalancing; pools pay out; new money comes in."""
@@ -265,6 +334,7 @@ class EcosystemModel(mesa.Model):
     def institutions_close_the_week(self) -> None:
         """Platforms pay costs (or fail); funds and payment firms rebalance."""
         for platform in self.platforms:
+            platform.fund_risk_pool(int(self.fee_income_cents[platform.idx]))
             platform.pay_costs()
             platform.check_solvency()
         for fund in self.funds:

@@ -285,6 +285,73 @@ class PlatformParams(ParamGroup):
                                 "fails as illiquid", ge=1, le=520)
     max_loan_share_of_cash: float = param(0.5, "share", "largest share of the pool's cash "
                                           "one loan may take", gt=0, le=1)
+    type_shares: tuple[float, ...] = param(
+        (0.4, 0.25, 0.15, 0.1, 0.1), "shares", "mix of platform types: information "
+        "intermediary, guaranteed, fund pool, fraudulent (Ponzi), crowdfunding", ge=0)
+    yield_premium_high_risk_annual: float = param(0.06, "per year", "extra yield "
+                                                  "advertised by Ponzi platforms to draw "
+                                                  "new money", ge=0, le=1)
+    risk_pool_capital_share: float = param(0.2, "share of capital", "capital a guaranteed "
+                                           "platform puts in its risk pool at entry", ge=0,
+                                           le=1)
+    risk_pool_revenue_share: float = param(0.3, "share of fees", "share of fee income a "
+                                           "guaranteed platform adds to its risk pool",
+                                           ge=0, le=1)
+    insurance_coverage: float = param(0.0, "share of loss", "share of a guaranteed loan's "
+                                      "uncovered loss an insurer pays; 0 = no insurance",
+                                      ge=0, le=1)
+    guarantors_per_platform: int = param(2, "guarantors", "partner guarantors of each "
+                                         "guaranteed platform", ge=1, le=50)
+    fund_pool_cash_share: float = param(0.05, "share", "cash a fund-pool platform keeps "
+                                        "before lending the rest long", ge=0, le=1)
+    fund_pool_term_multiplier: float = param(2.0, "ratio", "how much longer the loans of "
+                                             "fund-pool platforms run than asked for "
+                                             "(maturity mismatch)", ge=1, le=10)
+    ponzi_diversion_share: float = param(0.5, "share", "share of new money a Ponzi "
+                                         "platform diverts to its owners as fictitious "
+                                         "loans (self-financing)", ge=0, le=1)
+    ponzi_abscond_inflow_ratio: float = param(1.0, "ratio", "a Ponzi platform absconds "
+                                              "when inflows over the last weeks fall below "
+                                              "this multiple of promised payouts", ge=0)
+    abscond_prob_no_custody: float = param(0.4, "probability", "chance that the owners of "
+                                           "a failing platform without bank custody "
+                                           "abscond with the investor money", ge=0, le=1)
+    abscond_prob_custody: float = param(0.05, "probability", "the same with bank custody "
+                                        "(owners can only take their own money)", ge=0,
+                                        le=1)
+    disorderly_loss_share: float = param(0.6, "share of book", "share of loans lost when "
+                                         "a platform collapses in disorder (records gone, "
+                                         "borrowers stop paying)", ge=0, le=1)
+    incident_prob_weekly: float = param(0.002, "per week", "chance of a hack, leak or outage "
+                                        "at a platform with no security spending", ge=0,
+                                        le=1)
+    security_spend_share_low: float = param(0.0, "share of operating cost", "lowest "
+                                            "security spending", ge=0, le=1)
+    security_spend_share_high: float = param(0.3, "share of operating cost", "highest "
+                                             "security spending", ge=0, le=1)
+    security_effectiveness: float = param(10.0, "per unit share", "how fast incident risk "
+                                          "falls with security spending (exponential)",
+                                          ge=0)
+    incident_loss_share: float = param(0.1, "share of pool cash", "money stolen or lost in "
+                                       "an incident", ge=0, le=1)
+    incident_downtime_weeks: int = param(2, "weeks", "service down after an incident",
+                                         ge=0, le=52)
+    incident_reputation_shock_annual: float = param(0.05, "per year", "rise in the "
+                                                    "perceived loss rate of a hit platform",
+                                                    ge=0, le=1)
+    crowdfunding_campaign_weeks: int = param(4, "weeks", "length of an all-or-nothing "
+                                             "crowdfunding campaign", ge=1, le=52)
+    crowdfunding_reward_share: float = param(0.3, "share", "share of crowdfunding "
+                                             "campaigns that are reward-based (the rest "
+                                             "are lending)", ge=0, le=1)
+
+    def check(self) -> None:
+        if len(self.type_shares) != 5 or sum(self.type_shares) <= 0:
+            self.fail("type_shares", self.type_shares, "needs 5 non-negative shares, not "
+                      "all zero: intermediary, guaranteed, fund pool, Ponzi, crowdfunding")
+        if self.security_spend_share_low > self.security_spend_share_high:
+            self.fail("security_spend_share_low", self.security_spend_share_low,
+                      "must not exceed security_spend_share_high")
 
 
 @dataclass(frozen=True)
@@ -330,6 +397,35 @@ class FundParams(ParamGroup):
 
 
 @dataclass(frozen=True)
+class GuarantorParams(ParamGroup):
+    """Credit-service institutions and guarantee companies (信贷服务机构, 担保公司; source 003)."""
+
+    section: ClassVar[str] = "guarantor"
+    n_guarantors: int = param(4, "agents", "guarantors; each partners several guaranteed "
+                              "platforms (a common exposure)", ge=0, le=1000)
+    capital_median_cents: int = param(300_000_000, "cents", "median own capital (3m yuan)",
+                                      ge=0)
+    capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5)
+    margin_low: float = param(0.02, "share of principal", "risk margin posted for the "
+                              "safest grade (source 003: 2%-10% by risk grade)", ge=0, le=1)
+    margin_high: float = param(0.10, "share of principal", "risk margin for the riskiest "
+                               "grade", ge=0, le=1)
+    fee: float = param(0.02, "share of principal", "guarantee fee paid by the borrower at "
+                       "disbursement", ge=0, lt=1)
+    buyback_after_missed_weeks: int = param(1, "weeks", "missed instalments after which a "
+                                            "guaranteed loan goes through the waterfall",
+                                            ge=1, le=52)
+    recovery_share: float = param(0.3, "share of claim", "share of a defaulted claim "
+                                  "recovered from the borrower over time", ge=0, le=1)
+    recovery_weeks: int = param(26, "weeks", "weeks over which recovery is collected", ge=1,
+                                le=520)
+
+    def check(self) -> None:
+        if self.margin_low > self.margin_high:
+            self.fail("margin_low", self.margin_low, "must not exceed margin_high")
+
+
+@dataclass(frozen=True)
 class BankParams(ParamGroup):
     """Banks: deposits, custody and negotiated deposits."""
 
@@ -367,6 +463,7 @@ class Roles(ParamGroup):
     payment_firm: str = param("agents.payment_firm:PaymentFirm", "class",
                               "payment firm agent class")
     fund: str = param("agents.mmf:MoneyMarketFund", "class", "money-market fund agent class")
+    guarantor: str = param("agents.guarantor:Guarantor", "class", "guarantor agent class")
     bank: str = param("agents.bank:Bank", "class", "bank agent class")
     regulator: str = param("agents.regulator:Regulator", "class", "regulator agent class")
 
@@ -374,7 +471,8 @@ class Roles(ParamGroup):
 GROUPS: dict[str, type[ParamGroup]] = {
     cls.section: cls
     for cls in (WorldParams, MacroParams, BorrowerParams, InvestorParams, PlatformParams,
-                PaymentFirmParams, FundParams, BankParams, RegulatorParams, Roles)
+                PaymentFirmParams, FundParams, GuarantorParams, BankParams, RegulatorParams,
+                Roles)
 }
 
 
@@ -389,6 +487,7 @@ class Params:
     platform: PlatformParams = field(default_factory=PlatformParams)
     payment_firm: PaymentFirmParams = field(default_factory=PaymentFirmParams)
     fund: FundParams = field(default_factory=FundParams)
+    guarantor: GuarantorParams = field(default_factory=GuarantorParams)
     bank: BankParams = field(default_factory=BankParams)
     regulator: RegulatorParams = field(default_factory=RegulatorParams)
     roles: Roles = field(default_factory=Roles)

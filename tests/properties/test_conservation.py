@@ -74,7 +74,9 @@ def test_failures_wind_down_without_losing_money(seed: int, n_platforms: int) ->
     params = Params.from_dict({
         "world": {"n_investors": 60, "n_borrowers": 30, "n_platforms": n_platforms},
         "platform": {"capital_median_cents": 0, "origination_fee": 0.0,
-                     "interest_fee_share": 0.0},
+                     "interest_fee_share": 0.0, "type_shares": [1.0, 0, 0, 0, 0],
+                     "abscond_prob_no_custody": 0.0, "abscond_prob_custody": 0.0,
+                     "incident_prob_weekly": 0.0},
         "investor": {"rebalance_prob_weekly": 1.0},
     })
     model = EcosystemModel(params, seed=seed)

@@ -16,6 +16,10 @@ from ecosystem.model import EcosystemModel
 from ecosystem.params import Params
 from ecosystem.scenario import list_scenarios, load_scenario
 
+# Information intermediaries whose owners never abscond: failures keep their first cause.
+HONEST_INTERMEDIARIES = {"type_shares": [1.0, 0, 0, 0, 0], "abscond_prob_no_custody": 0.0,
+                         "abscond_prob_custody": 0.0, "incident_prob_weekly": 0.0}
+
 
 def run(params: Params, seed: int, steps: int) -> EcosystemModel:
     model = EcosystemModel(params, seed=seed)
@@ -73,7 +77,8 @@ def test_timeseries_has_the_documented_metrics_every_step() -> None:
 
 
 def test_platforms_without_capital_fail_as_insolvent_and_are_logged() -> None:
-    no_income = {"capital_median_cents": 0, "origination_fee": 0.0, "interest_fee_share": 0.0}
+    no_income = {"capital_median_cents": 0, "origination_fee": 0.0, "interest_fee_share": 0.0,
+                 **HONEST_INTERMEDIARIES}
     model = run(small_params(platform=no_income), 1, 3)
     assert not model.platform_alive_mask().any()
     events = model.events.frame()
@@ -84,7 +89,7 @@ def test_platforms_without_capital_fail_as_insolvent_and_are_logged() -> None:
 
 
 def test_a_run_on_lent_out_pools_makes_platforms_fail_as_illiquid() -> None:
-    model = run(small_params(platform={"illiquid_weeks": 3}), 4, 30)
+    model = run(small_params(platform={"illiquid_weeks": 3, **HONEST_INTERMEDIARIES}), 4, 30)
     assert model.platform_alive_mask().any()
     model.investors.loss_tolerance_annual[:] = -1.0  # everyone now wants out
     model.run(10)
@@ -138,7 +143,7 @@ def test_borrowing_caps_hold_per_platform_and_in_total() -> None:
     params = small_params(borrower={"cap_per_platform_cents": 6_000_000,
                                     "cap_total_cents": 9_000_000, "apply_prob_weekly": 1.0})
     model = run(params, 2, 20)
-    loans, active = model.loans, model.loans.status == 0
+    loans, active = model.loans, model.loans.real_active()
     owed = pd.DataFrame({"b": loans.borrower[active], "p": loans.platform[active],
                          "o": loans.outstanding_cents[active]})
     assert len(owed) > 0

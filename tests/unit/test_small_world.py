@@ -24,7 +24,8 @@ def tiny_world() -> EcosystemModel:
         "investor": {"initial_mmf_share": 0.0, "mmf_user_share": 1.0, "sweep_share": 0.5,
                      "wealth_median_cents": 50_000_000, "wealth_sigma": 0.0},
         "payment_firm": {"fee_rate": 0.001},
-        "platform": {"origination_fee": 0.03, "interest_fee_share": 0.1},
+        "platform": {"origination_fee": 0.03, "interest_fee_share": 0.1,
+                     "type_shares": [1.0, 0, 0, 0, 0], "incident_prob_weekly": 0.0},
     })
     return EcosystemModel(params, seed=0)
 

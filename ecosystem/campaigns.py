@@ -1,0 +1,101 @@
+"""Crowdfunding campaigns (众筹; sources 000 and 002; domain.md section 3).
+
+A project on a crowdfunding platform asks for a goal and has ``crowdfunding_campaign_weeks``
+to raise it, all or nothing: each week the platform moves backers' money from its pool
+into the campaign's escrow; if the goal is reached by the deadline the money goes to the
+project, otherwise it goes back to the pool. Lending campaigns then become ordinary
+loans. Reward campaigns (奖励众筹) pay backers in goods: the pledge is booked as a reward
+claim that is settled at its maturity with goods worth the pledge (entering from outside
+the model) if the project survives, and written off as the backers' loss if the project
+has failed (its owner is in distress).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecosystem.contracts import LoanKind
+from ecosystem.loans import LoanStatus
+
+
+class Campaigns:
+    """Open campaigns of every crowdfunding platform."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.open: list[dict] = []
+
+    def launch(self, apps: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        """Turn approved applications on crowdfunding platforms into campaigns."""
+        p, rng = self.model.params.platform, self.model.rng
+        for i in rows:
+            reward = bool(rng.random() < p.crowdfunding_reward_share)
+            self.open.append({
+                "app": {k: v[i] for k, v in apps.items()}, "raised": 0, "reward": reward,
+                "deadline": self.model.steps + p.crowdfunding_campaign_weeks})
+
+    def raise_and_close(self) -> dict[str, np.ndarray] | None:
+        """Move pool money into escrow; close campaigns at their deadline.
+
+        Returns the funded lending and reward campaigns as applications to book.
+        """
+        funded, still_open = [], []
+        for campaign in self.open:
+            platform = self.model.platforms[int(campaign["app"]["platform"])]
+            if not platform.alive:
+                self._refund(platform, campaign)
+                continue
+            self._escrow(platform, campaign)
+            if campaign["raised"] >= campaign["app"]["amount_cents"]:
+                funded.append(campaign)
+            elif self.model.steps >= campaign["deadline"]:
+                self._refund(platform, campaign)
+            else:
+                still_open.append(campaign)
+        self.open = still_open
+        return self._release(funded) if funded else None
+
+    def _escrow(self, platform, campaign: dict) -> None:
+        want = int(campaign["app"]["amount_cents"]) - campaign["raised"]
+        amount = min(want, platform.lendable_cents()) if platform.in_service() else 0
+        if amount > 0:
+            self.model.ledger.transfer(platform.pool_account, platform.escrow_account, amount,
+                                       "pledged to a crowdfunding campaign")
+            campaign["raised"] += amount
+
+    def _refund(self, platform, campaign: dict) -> None:
+        self.model.ledger.transfer(platform.escrow_account, platform.pool_account,
+                                   campaign["raised"], "campaign missed its goal: refund")
+        self.model.events.log("campaign", platform.name, "goal missed", campaign["raised"])
+
+    def _release(self, funded: list[dict]) -> dict[str, np.ndarray]:
+        """Escrow back to the pool, from where the booking disburses to the project."""
+        for campaign in funded:
+            platform = self.model.platforms[int(campaign["app"]["platform"])]
+            self.model.ledger.transfer(platform.escrow_account, platform.pool_account,
+                                       campaign["raised"], "campaign reached its goal")
+        apps = {k: np.array([c["app"][k] for c in funded]) for k in funded[0]["app"]}
+        apps["kind"] = np.array([LoanKind.REWARD if c["reward"] else LoanKind.REAL
+                                 for c in funded], np.int8)
+        apps["rate_annual"] = np.where(apps["kind"] == LoanKind.REWARD, 0.0,
+                                       apps["rate_annual"])
+        apps["instalment_cents"] = np.where(apps["kind"] == LoanKind.REWARD, 0,
+                                            apps["instalment_cents"])
+        return apps
+
+    def deliver_rewards(self) -> None:
+        """Reward pledges at maturity: goods delivered, or lost if the project failed."""
+        model, loans = self.model, self.model.loans
+        due = np.flatnonzero((loans.kind == LoanKind.REWARD)
+                             & (loans.status == LoanStatus.ACTIVE)
+                             & (loans.originated_step + loans.term_weeks <= model.steps))
+        for row in due:
+            platform = model.platforms[int(loans.platform[row])]
+            value = int(loans.outstanding_cents[row])
+            if model.borrowers.distressed[int(loans.borrower[row])]:
+                model.exits.write_off(platform, np.array([row]), "reward not delivered")
+                continue
+            model.ledger.transfer(model.accounts["world.rewards"], platform.pool_account,
+                                  value, "reward delivered to backers (goods)")
+            loans.cols["outstanding_cents"][row] = 0
+            loans.cols["status"][row] = LoanStatus.REPAID

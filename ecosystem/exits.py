@@ -1,0 +1,90 @@
+"""How a failed platform leaves the market (domain.md section 3, "orderly wind-down or
+disorderly collapse").
+
+Orderly (清盘): the owners take back what capital is left, the loans are collected over
+time and the pool is paid out pro rata every week (``markets.pay_withdrawals``).
+Disorderly (owners abscond, 跑路): the owners take their own money and, where investor
+money is not at a custodian bank, the pool's cash too; records are lost, so a share of
+the loans is never collected, and any fictitious loans are exposed as worthless.
+Every cent investors lose is recorded against the platform.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecosystem.contracts import DISORDERLY, FailureCause, LoanKind
+from ecosystem.loans import LoanStatus
+
+
+class Exits:
+    """Carries out exits and keeps the investor-loss tally per platform."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def record_loss(self, platform, amount_cents: int) -> None:
+        """Investors of ``platform`` lost ``amount_cents``."""
+        amount = int(amount_cents)
+        if amount <= 0 or (platform.promises_principal and platform.alive):
+            return  # a living fund pool or Ponzi covers losses from its capital (keep_promise)
+        platform.investor_loss_cents += amount
+        self.model.investor_losses_cents += amount
+
+    def record_recovery(self, platform, amount_cents: int) -> None:
+        """Money recovered for investors reduces what they lost."""
+        amount = min(int(amount_cents), platform.investor_loss_cents)
+        if amount > 0:
+            platform.investor_loss_cents -= amount
+            self.model.investor_losses_cents -= amount
+
+    def leave(self, platform, cause: FailureCause) -> None:
+        """Wind the platform down, orderly or not (``platform.alive`` is already False)."""
+        ledger, accounts = self.model.ledger, self.model.accounts
+        if platform.promises_principal:  # the promise is broken: units fall to NAV
+            promised = int(platform.units_total * platform.promised_price_cents)
+            self.record_loss(platform, promised - max(platform.pool_value_cents(), 0))
+        if cause in DISORDERLY:
+            platform.disorderly = True
+            ledger.transfer(platform.own_account, accounts["world.absconded"],
+                            platform.capital_cents(), "owners abscond with capital")
+            if not platform.has_custody:
+                self._take_investor_cash(platform)
+            self._lose_records(platform)
+        else:
+            ledger.transfer(platform.own_account, accounts["world.owners"],
+                            platform.capital_cents(), "capital returned to owners at exit")
+        self.write_off(platform, self._rows(platform, LoanKind.FICTITIOUS),
+                       "fictitious loans exposed")
+
+    def _take_investor_cash(self, platform) -> None:
+        ledger, sink = self.model.ledger, self.model.accounts["world.absconded"]
+        taken = 0
+        for account in (platform.pool_account, platform.escrow_account):
+            amount = ledger.balance(account)
+            ledger.transfer(account, sink, amount, "investor money taken by absconding owners")
+            taken += amount
+        self.record_loss(platform, taken)
+
+    def _lose_records(self, platform) -> None:
+        """A share of the real loans is never collected once the records are gone."""
+        rows = self._rows(platform, LoanKind.REAL)
+        share = self.model.params.platform.disorderly_loss_share
+        lost = rows[self.model.rng.random(len(rows)) < share]
+        self.write_off(platform, lost, "records lost in disorderly collapse")
+
+    def _rows(self, platform, kind: LoanKind) -> np.ndarray:
+        loans = self.model.loans
+        return np.flatnonzero((loans.platform == platform.idx) & (loans.kind == kind)
+                              & (loans.status == LoanStatus.ACTIVE))
+
+    def write_off(self, platform, rows: np.ndarray, cause: str) -> None:
+        """Write loans off as a loss to the platform's investors."""
+        if rows.size == 0:
+            return
+        lost = int(self.model.loans.write_off(rows).sum())
+        self.record_loss(platform, lost)
+        self.model.step_stats["written_off_cents"] += lost
+        self.model.events.log("write_off", platform.name, cause, lost,
+                              f"{rows.size} loans")
+        self.model.refresh_platform_books()
