@@ -14,6 +14,8 @@ State lives in :class:`InvestorPopulation` columns; rules are vectorized (design
 - Beliefs: the perceived loss rate of a platform is a public, exponentially weighted
   average of its disclosed arrears, plus a market-wide news term that jumps with every
   platform failure and decays (information contagion, domain.md s.4 channel 3).
+- Guarantees: while a guarantor stands behind a platform, investors discount its
+  perceived risk by ``guarantee_trust`` (principal is promised back; source 003).
 - Withdrawal: an investor asks for all its units back from a platform whose perceived
   loss rate exceeds its own tolerance ("withdraw when their view of a platform sours").
 """
@@ -135,7 +137,8 @@ class Investor(mesa.Agent):
     def perceived_loss(cls, model: mesa.Model) -> np.ndarray:
         """Perceived annual loss rate of each platform, news included."""
         pop = model.investors
-        return pop.perceived_loss_annual + pop.news_annual
+        trust = model.params.investor.guarantee_trust * model.guaranteed_mask()
+        return (pop.perceived_loss_annual + pop.news_annual) * (1.0 - trust)
 
     @classmethod
     def ask_back_from_feared_platforms(cls, model: mesa.Model) -> None:

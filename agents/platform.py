@@ -326,6 +326,8 @@ class Platform(mesa.Agent):
             "advertised_yield_annual": round(self.yield_sum / max(self.yield_weeks, 1), 10),
             "failed_step": self.failed_step, "cause": self.failure_cause,
             "disorderly": self.disorderly,
+            "guarantor_failed": any(not self.model.guarantors[g].alive
+                                    for g in self.guarantors),
             "investor_inflow_cents": int(self.investor_inflow_cents),
             "investor_outflow_cents": int(self.investor_outflow_cents),
             "investor_loss_cents": int(self.investor_loss_cents),

@@ -64,9 +64,11 @@ class Campaigns:
             campaign["raised"] += amount
 
     def _refund(self, platform, campaign: dict) -> None:
-        self.model.ledger.transfer(platform.escrow_account, platform.pool_account,
-                                   campaign["raised"], "campaign missed its goal: refund")
-        self.model.events.log("campaign", platform.name, "goal missed", campaign["raised"])
+        # absconding owners may already have emptied the escrow of a platform without custody
+        amount = min(campaign["raised"], self.model.ledger.balance(platform.escrow_account))
+        self.model.ledger.transfer(platform.escrow_account, platform.pool_account, amount,
+                                   "campaign missed its goal: refund")
+        self.model.events.log("campaign", platform.name, "goal missed", amount)
 
     def _release(self, funded: list[dict]) -> dict[str, np.ndarray]:
         """Escrow back to the pool, from where the booking disburses to the project."""

@@ -217,6 +217,11 @@ class EcosystemModel(mesa.Model):
         used = np.where(value > 0, book / np.maximum(value, 1.0), 1.0)
         return np.where(promised, 1.0, used)
 
+    def guaranteed_mask(self) -> np.ndarray:
+        """Platforms with at least one partner guarantor still standing."""
+        return np.array([any(self.guarantors[g].alive for g in p.guarantors)
+                         for p in self.platforms], dtype=bool)
+
     def crowdfunding_mask(self) -> np.ndarray:
         """Which platforms run crowdfunding campaigns."""
         return np.array([p.kind == PlatformType.CROWDFUNDING for p in self.platforms], bool)

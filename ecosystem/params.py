@@ -232,6 +232,9 @@ class InvestorParams(ParamGroup):
     p2p_distrust_annual: float = param(0.06, "per year", "yield an investor gives up to "
                                        "avoid P2P altogether (fraud, illiquidity, hassle)",
                                        ge=0, le=1)
+    guarantee_trust: float = param(0.5, "share", "how much less risky investors think a "
+                                   "platform is while a guarantor stands behind it",
+                                   ge=0, le=1)
     max_platforms_held: int = param(3, "platforms", "platforms one investor holds at once "
                                     "(diversification)", ge=1, le=50)
     belief_weight_weekly: float = param(0.15, "ratio", "weight of this week's disclosed "
@@ -291,10 +294,10 @@ class PlatformParams(ParamGroup):
     yield_premium_high_risk_annual: float = param(0.06, "per year", "extra yield "
                                                   "advertised by Ponzi platforms to draw "
                                                   "new money", ge=0, le=1)
-    risk_pool_capital_share: float = param(0.2, "share of capital", "capital a guaranteed "
+    risk_pool_capital_share: float = param(0.1, "share of capital", "capital a guaranteed "
                                            "platform puts in its risk pool at entry", ge=0,
                                            le=1)
-    risk_pool_revenue_share: float = param(0.3, "share of fees", "share of fee income a "
+    risk_pool_revenue_share: float = param(0.1, "share of fees", "share of fee income a "
                                            "guaranteed platform adds to its risk pool",
                                            ge=0, le=1)
     insurance_coverage: float = param(0.0, "share of loss", "share of a guaranteed loan's "

@@ -92,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(sweep)
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
 
+    experiment = sub.add_parser("experiment", help="run a canonical experiment",
+                                description="Run (or resume) one of the canonical "
+                                "experiments in experiments/catalog and print its results.")
+    experiment.add_argument("name", help="experiment name (see `ifsim list`)")
+    experiment.add_argument("--quick", action="store_true",
+                            help="the small world and a shorter horizon (same seeds)")
+    experiment.add_argument("--workers", type=int, default=None,
+                            help="worker processes (default: all cores)")
+    _add_store_options(experiment)
+    experiment.add_argument("--json", action="store_true", help="print one JSON object")
+
     replay = sub.add_parser("replay", help="rerun a stored run and compare",
                             description="Rebuild a stored run from its record, rerun it "
                             "and compare: exit 0 if identical, 1 at the first difference.")
@@ -118,10 +129,10 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ifsim`` console script."""
     args = build_parser().parse_args(argv)
-    from experiments.commands import cmd_replay, cmd_report, cmd_sweep
+    from experiments.commands import cmd_experiment, cmd_replay, cmd_report, cmd_sweep
 
     handlers = {"run": cmd_run, "params": cmd_params, "list": cmd_list, "sweep": cmd_sweep,
-                "replay": cmd_replay, "report": cmd_report}
+                "experiment": cmd_experiment, "replay": cmd_replay, "report": cmd_report}
     try:
         return handlers[args.command](args)
     except (IfsimError, StoreError) as exc:
@@ -231,6 +242,11 @@ def cmd_list(_args: argparse.Namespace) -> int:
 
     print("scenarios:")
     for name, description in list_scenarios().items():
+        print(f"  {name:<14} {description}")
+    from experiments.catalog import list_experiments
+
+    print("canonical experiments (ifsim experiment NAME [--quick]):")
+    for name, description in list_experiments().items():
         print(f"  {name:<14} {description}")
     print("example experiment specs (ifsim sweep PATH):")
     for path, description in list_specs().items():

@@ -76,6 +76,42 @@ def _report_sweep(args: argparse.Namespace, db: str, outcome, results: dict) -> 
         print(f"ifsim: run {failure['run_id']} failed: {failure['error']}", file=sys.stderr)
 
 
+# -- ifsim experiment --------------------------------------------------------------
+def cmd_experiment(args: argparse.Namespace) -> int:
+    """Run a canonical experiment and print its results; exit 1 if any run failed."""
+    from experiments.catalog import analyse, catalog_spec
+    from experiments.sweep import run_sweep
+    from results import RunStore
+
+    if args.workers is not None and args.workers < 1:
+        raise IfsimError(f"--workers {args.workers}: must be at least 1")
+    spec = catalog_spec(args.name, quick=args.quick)
+    with RunStore(_store_url(args, must_exist=False)) as store:
+        bar = ProgressBar(f"experiment {spec.name}", "runs")
+        outcome = run_sweep(spec, store, workers=args.workers, progress=bar, where=args.name)
+        results = analyse(args.name, store, spec)
+        if args.json:
+            _report_sweep(args, store.url, outcome, results)
+        else:
+            _print_experiment(outcome, results, store.url)
+    return 1 if outcome.runs_failed else 0
+
+
+def _print_experiment(outcome, results: dict, db: str) -> None:
+    print(f"experiment {outcome.experiment}: {outcome.runs_done}/{outcome.runs_total} runs "
+          f"done, {outcome.runs_failed} failed, in {outcome.wall_seconds:.1f} s")
+    rows = results.get("by_type", [])
+    if rows:
+        columns = [c for c in rows[0] if c != "type"]
+        print(f"  {'type':<14}" + "".join(f"{c:>26}" for c in columns))
+        for row in rows:
+            print(f"  {row['type']:<14}" + "".join(f"{row[c]!s:>26}" for c in columns))
+    for name, check in results.get("determinants", {}).items():
+        print(f"  determinant {name}: {'holds' if check['holds'] else 'does NOT hold'} "
+              f"{json.dumps({k: v for k, v in check.items() if k not in ('holds', 'by_type')})}")
+    print(f"database: {db}")
+
+
 # -- ifsim replay ------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
     """Rerun a stored run; 0 if identical, 1 with the first difference."""

@@ -1,0 +1,40 @@
+"""The canonical experiments (``ifsim experiment NAME``): spec files plus their analysis.
+
+Each entry is a spec in this folder and a function that turns the stored runs into the
+experiment's headline results. ``--quick`` runs the same design on the small world and a
+shorter horizon, under its own experiment name, so quick and full results never mix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from ecosystem.errors import IfsimError
+from experiments.catalog import platform_types
+from experiments.spec import ExperimentSpec, load_spec
+
+CATALOG_DIR = Path(__file__).parent
+ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results}
+QUICK = {"scenario": "small", "steps": 156}
+
+
+def list_experiments() -> dict[str, str]:
+    """Canonical experiment names and descriptions."""
+    return {name: load_spec(CATALOG_DIR / f"{name}.toml").description for name in ANALYSES}
+
+
+def catalog_spec(name: str, quick: bool = False) -> ExperimentSpec:
+    """The spec of a canonical experiment (its quick variant with ``quick``)."""
+    if name not in ANALYSES:
+        raise IfsimError(f"unknown experiment '{name}' (known: {', '.join(ANALYSES)})")
+    spec = load_spec(CATALOG_DIR / f"{name}.toml")
+    if quick:
+        spec = replace(spec, name=f"{name}-quick", **QUICK)
+    return spec
+
+
+def analyse(name: str, store, spec: ExperimentSpec) -> dict:
+    """The experiment's headline results from the stored runs."""
+    return ANALYSES[name](store, spec)
