@@ -5,7 +5,8 @@ platforms, posts a risk margin of 2%-10% of the volume it recommends, graded by 
 into the platform's risk pool, earns a guarantee fee, and when a borrower defaults pays
 the investors' principal (buys the loan back) before the risk pool does. It fails when
 claims exceed its resources; its guarantees then vanish on every platform it served at
-once, a common exposure (domain.md section 4, contagion channel 2).
+once, a common exposure (domain.md section 4, contagion channel 2), and the news hits
+the reputation of each of those platforms (channel 3).
 """
 
 from __future__ import annotations
@@ -75,3 +76,8 @@ class Guarantor(mesa.Agent):
         self.failed_step = self.model.steps
         self.model.events.log("guarantor_failure", self.name, "claims exceed resources",
                               self.claims_paid_cents, "guarantees void on all platforms")
+        # the news reaches the investors of every platform it guaranteed (channel 3)
+        shock = self.model.params.platform.incident_reputation_shock_annual
+        for platform in self.model.platforms:
+            if self.idx in platform.guarantors and platform.alive:
+                self.model.investors_reputation_shock(platform.idx, shock)
