@@ -170,6 +170,9 @@ class Investor(mesa.Agent):
         shares = np.exp(z)
         shares /= shares.sum(axis=1, keepdims=True)
         target = floor_cents(wealth[:, None] * shares)
+        # no investor stakes more than max_p2p_share of its wealth on platforms; the rest
+        # of the P2P target goes to deposits
+        target[:, 2] = np.minimum(target[:, 2], floor_cents(wealth * p.max_p2p_share))
 
         invest = np.clip(target[:, 2] - slot_value.sum(axis=1), 0, deposit)
         invest = np.where((invest >= MIN_ORDER_CENTS) & (best_platform >= 0), invest, 0)

@@ -84,7 +84,8 @@ class Exits:
             return
         lost = int(self.model.loans.write_off(rows).sum())
         self.record_loss(platform, lost)
-        self.model.step_stats["written_off_cents"] += lost
+        # not a borrower default: kept out of the default rate
+        self.model.step_stats["exit_write_off_cents"] += lost
         self.model.events.log("write_off", platform.name, cause, lost,
                               f"{rows.size} loans")
         self.model.refresh_platform_books()

@@ -28,8 +28,10 @@ def new_lending_cents(model) -> int:
 
 
 def outstanding_lending_cents(model) -> int:
-    """Principal outstanding on all active loans."""
-    return int(sum(p.book_cents for p in model.platforms))
+    """Principal outstanding on active loans to real borrowers (fictitious loans and
+    reward pledges excluded)."""
+    loans = model.loans
+    return int(loans.outstanding_cents[loans.real_active()].sum())
 
 
 def arrears_rate(model) -> float:

@@ -232,6 +232,9 @@ class InvestorParams(ParamGroup):
     p2p_distrust_annual: float = param(0.06, "per year", "yield an investor gives up to "
                                        "avoid P2P altogether (fraud, illiquidity, hassle)",
                                        ge=0, le=1)
+    max_p2p_share: float = param(0.5, "share of wealth", "most of its wealth an investor "
+                                 "puts into platforms (average P2P holding 60,000-70,000 "
+                                 "yuan in 2017 against wider savings)", ge=0, le=1)
     guarantee_trust: float = param(0.5, "share", "how much less risky investors think a "
                                    "platform is while a guarantor stands behind it",
                                    ge=0, le=1)
