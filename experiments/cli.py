@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default: ./ifsim-output)")
     run.add_argument("--db", default=None,
                      help="database URL (default: sqlite in the output directory)")
+    run.add_argument("--snapshots", action="store_true",
+                     help="also write every agent's end state as Parquet files under "
+                          "OUT/snapshots/run-ID (referenced from the run record)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object on stdout")
 
@@ -90,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Dask scheduler address tcp://HOST:PORT (default with "
                             "--executor dask: a LocalCluster on this machine)")
     _add_store_options(sweep)
+    sweep.add_argument("--snapshots", action="store_true",
+                       help="write each run's per-agent end state as Parquet under "
+                            "OUT/snapshots/ (referenced from the run records)")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
 
     experiment = sub.add_parser("experiment", help="run a canonical experiment",
@@ -176,13 +182,17 @@ def _run_and_store(args: argparse.Namespace, scenario: str, params, store) -> in
         steps=params.world.steps, ifsim_version=provenance.ifsim_version(),
         git_commit=provenance.git_commit(), host=provenance.host())
     figure = Path(args.out).absolute() / "figures" / f"run-{run_id}.png"
+    snapshot = Path(args.out).absolute() / "snapshots" / f"run-{run_id}" \
+        if args.snapshots else None
     try:
         result = run_one(params, args.seed, ProgressBar(f"{scenario} seed {args.seed}",
-                                                        "weeks"))
+                                                        "weeks"), snapshot_dir=snapshot)
         save_figure(timeseries_figure(result.timeseries, f"{scenario}, seed {args.seed}"),
                     figure)
         store.finish_run(run_id, timeseries=result.timeseries, events=result.events,
                          summary=result.summary, wall_seconds=result.wall_seconds)
+        if result.snapshot_path:
+            store.set_snapshot_path(run_id, result.snapshot_path)
     except (InterruptedRunError, KeyboardInterrupt) as exc:
         reason = str(exc) or "interrupted by SIGINT"
         store.fail_run(run_id, error=reason)
@@ -204,6 +214,7 @@ def _report_run(args: argparse.Namespace, run_id: int, db_url: str, figure: Path
         print(json.dumps({
             "run_id": run_id, "scenario": args.scenario, "seed": args.seed,
             "steps": result.steps, "db": db_url, "figure": str(figure),
+            "snapshot": result.snapshot_path,
             "wall_seconds": round(result.wall_seconds, 3), "summary": result.summary,
         }, sort_keys=True))
         return

@@ -48,8 +48,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     with RunStore(_store_url(args, must_exist=False)) as store:
         bar = ProgressBar(f"sweep {spec.name}", "runs")
+        snapshots = Path(args.out).absolute() / "snapshots" if args.snapshots else None
         outcome = run_sweep(spec, store, executor=args.executor, workers=args.workers,
-                            scheduler=args.scheduler, progress=bar, where=str(args.spec))
+                            scheduler=args.scheduler, progress=bar, where=str(args.spec),
+                            snapshots=snapshots)
         from results.analysis import headline
 
         results = headline(store, spec.name)

@@ -84,11 +84,12 @@ class IfsimModel:
             data[section][key] = round(float(value)) if isinstance(default, int) else value
         return Params.from_dict(data).to_dict()
 
-    def simulate(self, params: dict[str, Any], seed: int) -> RunResult:
-        """Run the ecosystem from full parameters."""
+    def simulate(self, params: dict[str, Any], seed: int,
+                 snapshot_dir: str | None = None) -> RunResult:
+        """Run the ecosystem from full parameters (with a Parquet snapshot if asked)."""
         from ecosystem.params import Params
 
-        return run_one(Params.from_dict(params), seed)
+        return run_one(Params.from_dict(params), seed, snapshot_dir=snapshot_dir)
 
 
 class IshigamiAgent(mesa.Agent):
@@ -143,7 +144,9 @@ class IshigamiModel:
         return {"ishigami": {k.split(".")[1]: float(v) for k, v in values.items()},
                 "world": {"steps": spec.steps}}
 
-    def simulate(self, params: dict[str, Any], seed: int) -> RunResult:
+    def simulate(self, params: dict[str, Any], seed: int,
+                 snapshot_dir: str | None = None) -> RunResult:
+        """Evaluate the function (no agent snapshot: one agent, nothing to keep)."""
         x = tuple(params["ishigami"][k] for k in ("x1", "x2", "x3"))
         world = IshigamiWorld(x, seed)
         steps = params["world"]["steps"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from ecosystem import metrics
 from ecosystem.model import EcosystemModel
 from ecosystem.params import Params
+from ecosystem.snapshots import write_snapshot
 
 ProgressFn = Callable[[int, int], None]
 
@@ -30,6 +32,7 @@ class RunResult:
     events: pd.DataFrame
     summary: dict[str, Any]
     wall_seconds: float
+    snapshot_path: str | None = None
 
 
 def with_steps(params: Params, steps: int | None) -> Params:
@@ -39,13 +42,15 @@ def with_steps(params: Params, steps: int | None) -> Params:
     return replace(params, world=replace(params.world, steps=steps))
 
 
-def run_one(params: Params, seed: int, progress: ProgressFn | None = None) -> RunResult:
+def run_one(params: Params, seed: int, progress: ProgressFn | None = None,
+            snapshot_dir: str | Path | None = None) -> RunResult:
     """Run the model for ``params.world.steps`` weeks from ``seed``.
 
     Args:
         params: Validated parameters.
         seed: Seed for ``numpy.random.default_rng`` through ``mesa.Model(rng=seed)``.
         progress: Called as ``progress(step, total)`` after every step.
+        snapshot_dir: If given, per-agent end states are written there as Parquet.
     """
     started = time.perf_counter()
     model = EcosystemModel(params, seed=seed)
@@ -54,7 +59,10 @@ def run_one(params: Params, seed: int, progress: ProgressFn | None = None) -> Ru
         model.step()
         if progress is not None:
             progress(step, total)
+    snapshot = None
+    if snapshot_dir is not None:
+        snapshot = str(write_snapshot(model, Path(snapshot_dir)))
     return RunResult(
         seed=seed, steps=total, timeseries=metrics.timeseries_frame(model),
         events=model.events.frame(), summary=metrics.summary(model),
-        wall_seconds=time.perf_counter() - started)
+        wall_seconds=time.perf_counter() - started, snapshot_path=snapshot)

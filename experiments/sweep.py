@@ -20,6 +20,7 @@ from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from experiments import design, provenance
@@ -52,11 +53,13 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
     """Worker side: simulate one run; never raises (errors come back as text)."""
     started = time.perf_counter()
     try:
-        result = get_model(task["model"]).simulate(task["params"], task["seed"])
+        result = get_model(task["model"]).simulate(task["params"], task["seed"],
+                                                   snapshot_dir=task.get("snapshot_dir"))
     except Exception:
         return {"run_id": task["run_id"], "error": traceback.format_exc()}
     return {"run_id": task["run_id"], "timeseries": result.timeseries,
             "events": result.events, "summary": result.summary,
+            "snapshot_path": result.snapshot_path,
             "wall_seconds": time.perf_counter() - started}
 
 
@@ -72,8 +75,13 @@ def prepare(spec: ExperimentSpec, store, where: str = "spec") -> int:
 
 def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
               workers: int | None = None, scheduler: str | None = None,
-              progress=None, where: str = "spec") -> SweepOutcome:
-    """Plan (or resume) the experiment and run every run not yet done."""
+              progress=None, where: str = "spec",
+              snapshots: Path | None = None) -> SweepOutcome:
+    """Plan (or resume) the experiment and run every run not yet done.
+
+    With ``snapshots`` (a folder), each run also writes its per-agent end state there as
+    Parquet files, referenced from its run record.
+    """
     started = time.perf_counter()
     workers = workers or default_workers()
     queue: deque | None = None
@@ -84,7 +92,7 @@ def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
                 for _ in range(workers):
                     pool.submit(warm_up)
                 experiment_id = prepare(spec, store, where)
-                queue, state = _pending(spec, store, experiment_id, progress)
+                queue, state = _pending(spec, store, experiment_id, progress, snapshots)
             _drain(pool, queue, state, in_flight=2 * workers)
     final = store.experiment_runs(experiment_id)
     failed = final[final["status"] == RunStatus.FAILED.value]
@@ -102,18 +110,22 @@ def warm_up() -> None:
     import ecosystem.model  # noqa: F401
 
 
-def _pending(spec: ExperimentSpec, store, experiment_id: int, progress):
+def _pending(spec: ExperimentSpec, store, experiment_id: int, progress,
+             snapshots: Path | None):
     """The queue of runs not yet done, and the session's bookkeeping."""
     runs = store.experiment_runs(experiment_id)
     todo = runs[runs["status"] != RunStatus.DONE.value]
-    queue = deque(_task(spec, row) for row in todo.itertuples())
+    queue = deque(_task(spec, row, snapshots) for row in todo.itertuples())
     done = int((runs["status"] == RunStatus.DONE.value).sum())
     return queue, _State(store, len(runs), done, progress)
 
 
-def _task(spec: ExperimentSpec, row) -> dict[str, Any]:
-    return {"run_id": int(row.id), "model": spec.model, "params": json.loads(row.params_json),
+def _task(spec: ExperimentSpec, row, snapshots: Path | None) -> dict[str, Any]:
+    task = {"run_id": int(row.id), "model": spec.model, "params": json.loads(row.params_json),
             "seed": int(row.seed)}
+    if snapshots is not None:  # workers write the Parquet files; the parent records them
+        task["snapshot_dir"] = str(snapshots / f"run-{int(row.id)}")
+    return task
 
 
 class _State:
@@ -138,6 +150,8 @@ class _State:
             self.store.finish_run(run_id, timeseries=result["timeseries"],
                                   events=result["events"], summary=result["summary"],
                                   wall_seconds=result["wall_seconds"])
+            if result.get("snapshot_path"):
+                self.store.set_snapshot_path(run_id, result["snapshot_path"])
             self.done += 1
         self.tick()
 

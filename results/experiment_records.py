@@ -127,6 +127,12 @@ class ExperimentRecords:
                 error=None, host=host, ifsim_version=ifsim_version, git_commit=git_commit,
                 attempts=sa.func.coalesce(runs.c.attempts, 0) + 1))
 
+    def set_snapshot_path(self, run_id: int, path: str) -> None:
+        """Point the run record at its per-agent snapshot (a folder of Parquet files)."""
+        runs = schema.runs
+        with self._transaction(f"record snapshot of run {run_id}") as conn:
+            conn.execute(sa.update(runs).where(runs.c.id == run_id).values(snapshot_path=path))
+
     def add_late_columns(self) -> None:
         """Give a store made by an older ifsim the ``runs`` columns added since."""
         inspector = sa.inspect(self._writer)
