@@ -88,10 +88,10 @@ def test_a_run_that_raises_is_stored_failed_and_the_sweep_goes_on(
         store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
     original = IshigamiModel.simulate
 
-    def fragile(self, params, seed):
+    def fragile(self, params, seed, **options):
         if params["ishigami"]["x1"] > 0.5:
             raise ZeroDivisionError("model blew up")
-        return original(self, params, seed)
+        return original(self, params, seed, **options)
 
     monkeypatch.setattr(IshigamiModel, "simulate", fragile)
     outcome = run_sweep(ishigami_spec(), store, executor="sequential")
