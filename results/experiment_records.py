@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from results import schema
+from results.encoding import seed_text, to_json
 from results.errors import StoreError
 from results.schema import RunStatus, utc_now
 
@@ -84,8 +85,6 @@ class ExperimentRecords:
         Each planned dict has ``sample_index``, ``replication``, ``scenario``, ``params``,
         ``factors``, ``seed`` and ``steps``.
         """
-        from results.store import _seed_text, to_json
-
         runs = schema.runs
         with self._transaction("plan runs") as conn:
             have = {(r.sample_index, r.replication) for r in conn.execute(
@@ -95,7 +94,7 @@ class ExperimentRecords:
                 "experiment_id": experiment_id, "sample_index": p["sample_index"],
                 "replication": p["replication"], "scenario": p["scenario"],
                 "params_json": to_json(p["params"]), "factors_json": to_json(p["factors"]),
-                "seed": _seed_text(p["seed"]), "steps": int(p["steps"]),
+                "seed": seed_text(p["seed"]), "steps": int(p["steps"]),
                 "status": RunStatus.PENDING.value, "ifsim_version": ifsim_version,
                 "host": host, "attempts": 0,
             } for p in planned if (p["sample_index"], p["replication"]) not in have]

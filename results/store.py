@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any, Self
 
@@ -28,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from results import schema
+from results.encoding import seed_text, to_json
 from results.errors import StoreError
 from results.experiment_records import ExperimentRecords
 from results.schema import RunStatus, utc_now
@@ -36,7 +36,6 @@ from results.schema import RunStatus, utc_now
 SQLITE_FILENAME = "ifsim.sqlite"
 
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_MAX_SEED = 2**64 - 1
 _REQUIRED_EVENT_COLUMNS = ("step", "kind", "agent", "cause")
 _TEXT_EVENT_COLUMNS = ("kind", "agent", "cause", "detail")
 
@@ -147,7 +146,7 @@ class RunStore(ExperimentRecords):
             "experiment_id": experiment_id,
             "scenario": scenario,
             "params_json": to_json(params),
-            "seed": _seed_text(seed),
+            "seed": seed_text(seed),
             "steps": operator.index(steps),
             "status": RunStatus.RUNNING.value,
             "ifsim_version": ifsim_version,
@@ -373,46 +372,6 @@ def _begin_sqlite(conn: Connection) -> None:
 
 
 # --- Encoding ----------------------------------------------------------------------------
-
-
-def to_json(value: Any) -> str:
-    """Encode ``value`` as canonical JSON (sorted keys, no spaces).
-
-    numpy scalars and arrays become plain numbers and lists, Enums their values, and NaN
-    or infinite floats ``null``, since JSON has no representation for them.
-
-    Raises:
-        StoreError: If a value has a type JSON cannot represent.
-    """
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, Enum):
-        return _plain(value.value)
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or value is pd.NA or isinstance(value, (bool, int, float, str)):
-        return None if value is pd.NA else value
-    raise StoreError(f"cannot store a value of type {type(value).__name__} as JSON: {value!r}")
-
-
-def _seed_text(seed: int) -> str:
-    try:
-        value = operator.index(seed)
-    except TypeError:
-        value = -1
-    if not 0 <= value <= _MAX_SEED:
-        raise StoreError(f"seed must be an integer in [0, 2**64), got {seed!r}")
-    return str(value)
 
 
 def _status_value(status: str) -> str:
