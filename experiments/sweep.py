@@ -186,8 +186,13 @@ def _drain(pool, queue: deque, state: _State, in_flight: int) -> None:
                 task = running.pop(future)
                 _collect(future, task, queue, state)
     except BrokenProcessPool as exc:
-        for task in running.values():
-            state.worker_lost(task, queue, exc)
+        # runs that finished before the pool broke keep their results; only the rest
+        # are lost (``wait`` hands back finished futures as a set, in no fixed order)
+        for future, task in running.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                state.finished(future.result())
+            else:
+                state.worker_lost(task, queue, exc)
 
 
 def _collect(future: Future, task: dict[str, Any], queue: deque, state: _State) -> None:

@@ -149,3 +149,25 @@ def test_a_lost_worker_is_retried_or_failed_never_lost(
         assert outcome.runs_failed == 1 and runs.loc[3, "status"] == "failed"
         assert "worker process died" in runs.loc[3, "error"]
     assert len(pools) == 1 + deaths  # a new pool after every breakage
+
+
+def test_runs_that_finished_before_the_pool_broke_keep_their_results(
+        store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wait`` returns finished futures as a set; when the broken one comes first, the
+    runs that completed alongside it must still count (they once got charged a lost
+    worker and could fail after three unlucky batches)."""
+    @contextmanager
+    def flaky_executor(kind, workers=None, scheduler=None):
+        yield FlakyPool({3: MAX_ATTEMPTS})
+
+    def wait_broken_first(futures, return_when=None):
+        done = sorted((f for f in futures if f.done()), key=lambda f: f.exception() is None)
+        return done, set()
+
+    monkeypatch.setattr(sweep_mod, "open_executor", flaky_executor)
+    monkeypatch.setattr(sweep_mod, "wait", wait_broken_first)
+    outcome = run_sweep(ishigami_spec(), store, workers=2)
+    runs = store.experiment_runs(outcome.experiment_id).set_index("id")
+    assert (outcome.runs_done, outcome.runs_failed) == (7, 1)
+    assert runs.loc[3, "status"] == "failed"
+    assert (runs.drop(index=3)["attempts"] == 1).all()
