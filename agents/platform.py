@@ -326,13 +326,19 @@ class Platform(mesa.Agent):
             "advertised_yield_annual": round(self.yield_sum / max(self.yield_weeks, 1), 10),
             "failed_step": self.failed_step, "cause": self.failure_cause,
             "disorderly": self.disorderly,
-            "guarantor_failed": any(not self.model.guarantors[g].alive
-                                    for g in self.guarantors),
+            "guarantor_failed": self.guarantor_failed_step() is not None,
+            "guarantor_failed_step": self.guarantor_failed_step(),
             "investor_inflow_cents": int(self.investor_inflow_cents),
             "investor_outflow_cents": int(self.investor_outflow_cents),
             "investor_loss_cents": int(self.investor_loss_cents),
             "net_loss_cents": self.net_loss_cents(),
         }
+
+    def guarantor_failed_step(self) -> int | None:
+        """Week its first partner guarantor failed (None if none has)."""
+        steps = [self.model.guarantors[g].failed_step for g in self.guarantors
+                 if not self.model.guarantors[g].alive]
+        return min(steps) if steps else None
 
     def net_loss_cents(self) -> int:
         """What investors put in minus what they got out and still hold (never below 0)."""

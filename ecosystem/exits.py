@@ -4,8 +4,9 @@ disorderly collapse").
 Orderly (清盘): the owners take back what capital is left, the loans are collected over
 time and the pool is paid out pro rata every week (``markets.pay_withdrawals``).
 Disorderly (owners abscond, 跑路): the owners take their own money and, where investor
-money is not at a custodian bank, the pool's cash too; records are lost, so a share of
-the loans is never collected, and any fictitious loans are exposed as worthless.
+money is not at a custodian bank, the pool's cash and the risk pool too; records are
+lost, so a share of the loans is never collected, and any fictitious loans are exposed
+as worthless.
 Every cent investors lose is recorded against the platform.
 """
 
@@ -58,6 +59,9 @@ class Exits:
                        "fictitious loans exposed")
 
     def _take_investor_cash(self, platform) -> None:
+        """Cash, escrow and the risk pool are all in the platform's hands without custody.
+        The risk pool is not investors' units, so taking it is not yet their loss: that
+        shows when later defaults find the pool empty."""
         ledger, sink = self.model.ledger, self.model.accounts["world.absconded"]
         taken = 0
         for account in (platform.pool_account, platform.escrow_account):
@@ -65,6 +69,9 @@ class Exits:
             ledger.transfer(account, sink, amount, "investor money taken by absconding owners")
             taken += amount
         self.record_loss(platform, taken)
+        ledger.transfer(platform.risk_pool_account, sink,
+                        ledger.balance(platform.risk_pool_account),
+                        "risk pool taken by absconding owners")
 
     def _lose_records(self, platform) -> None:
         """A share of the real loans is never collected once the records are gone."""

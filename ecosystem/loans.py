@@ -30,6 +30,7 @@ COLUMNS: dict[str, type] = {
     "status": np.int8,
     "originated_step": np.int64,
     "guarantor": np.int64,
+    "margin_cents": np.int64,  # guarantor's security deposit held in the risk pool
     "kind": np.int8,
 }
 # Columns whose "nothing" is not zero.

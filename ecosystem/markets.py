@@ -43,7 +43,18 @@ def settle_repayments(model, rows: np.ndarray, interest: np.ndarray, due: np.nda
                                 "platform interest fee")
     model.fee_income_cents += sum_by(platforms, cut, len(model.platforms))
     loans.record_payments(rows, interest, due, paid)
+    release_margins(model, rows[paid & (loans.status[rows] == LoanStatus.REPAID)])
     model.step_stats["repaid_cents"] += int(due[paid].sum())
+
+
+def release_margins(model, rows: np.ndarray) -> None:
+    """Guaranteed loans that ended with the guarantee honoured give back their margins."""
+    loans = model.loans
+    for row in rows[loans.margin_cents[rows] > 0]:
+        guarantor = model.guarantors[int(loans.guarantor[row])]
+        guarantor.release_margin(model.platforms[int(loans.platform[row])],
+                                 int(loans.margin_cents[row]))
+        loans.margin_cents[row] = 0
 
 
 # -- withdrawals and wind-downs ------------------------------------------------------
@@ -246,13 +257,13 @@ def _book_and_disburse(model, chosen: dict) -> None:
     loans, pop = model.loans, model.borrowers
     n = chosen["borrower"].size
     chosen = {"kind": np.zeros(n, np.int8), "est_pd": np.zeros(n), **chosen}
-    guarantor, guarantee_fee = _guarantees(model, chosen)
+    guarantor, guarantee_fee, margin = _guarantees(model, chosen)
     loans.add(borrower=chosen["borrower"], platform=chosen["platform"],
               principal_cents=chosen["amount_cents"], outstanding_cents=chosen["amount_cents"],
               instalment_cents=chosen["instalment_cents"], rate_annual=chosen["rate_annual"],
               term_weeks=chosen["term_weeks"], purpose=chosen["purpose"],
               status=LoanStatus.ACTIVE, originated_step=model.steps, guarantor=guarantor,
-              kind=chosen["kind"])
+              margin_cents=margin, kind=chosen["kind"])
     pop.loans_taken[chosen["borrower"]] += 1
     platforms, amounts = chosen["platform"], chosen["amount_cents"]
     fee = floor_cents(amounts * model.params.platform.origination_fee)
@@ -272,10 +283,12 @@ def _book_and_disburse(model, chosen: dict) -> None:
     model.step_stats["new_loans"] += int(amounts.size)
 
 
-def _guarantees(model, chosen: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Loans on guaranteed platforms get a partner guarantor that posts its margin."""
+def _guarantees(model, chosen: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Loans on guaranteed platforms get a partner guarantor that posts its margin.
+    Returns each loan's guarantor (-1 for none), guarantee fee and margin, in cents."""
     n = chosen["borrower"].size
     guarantor, fee = np.full(n, -1, np.int64), np.zeros(n, np.int64)
+    margin = np.zeros(n, np.int64)
     fee_share = model.params.guarantor.fee
     for i in range(n):
         platform = model.platforms[int(chosen["platform"][i])]
@@ -284,6 +297,7 @@ def _guarantees(model, chosen: dict) -> tuple[np.ndarray, np.ndarray]:
             continue
         g = int(model.rng.choice(partners))
         amount = int(chosen["amount_cents"][i])
-        if model.guarantors[g].post_margin(platform, amount, float(chosen["est_pd"][i])):
-            guarantor[i], fee[i] = g, floor_cents(amount * fee_share)
-    return guarantor, fee
+        posted = model.guarantors[g].post_margin(platform, amount, float(chosen["est_pd"][i]))
+        if posted is not None:
+            guarantor[i], fee[i], margin[i] = g, floor_cents(amount * fee_share), posted
+    return guarantor, fee, margin

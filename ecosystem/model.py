@@ -13,7 +13,7 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from ecosystem import incidents, markets, metrics, waterfall
+from ecosystem import incidents, markets, metrics, shocks, waterfall
 from ecosystem.campaigns import Campaigns
 from ecosystem.contracts import PlatformType
 from ecosystem.errors import ParameterError
@@ -41,6 +41,7 @@ EXTERNAL_ACCOUNTS = {
     "world.insurer": "source and sink: insurers of guaranteed loans",
     "world.collections": "source: recoveries from defaulted borrowers by collection agents",
     "world.rewards": "source: goods delivered to reward-crowdfunding backers, at value",
+    "world.outside_losses": "sink: guarantors' losses on business off the platforms (shocks)",
 }
 COMPACT_EVERY_STEPS = 13
 
@@ -226,11 +227,13 @@ class EcosystemModel(mesa.Model):
         """Which platforms run crowdfunding campaigns."""
         return np.array([p.kind == PlatformType.CROWDFUNDING for p in self.platforms], bool)
 
-    def investors_reputation_shock(self, platform: int, shock_annual: float) -> None:
-        """News of an incident: the platform looks riskier, and its peers a little too."""
+    def investors_reputation_shock(self, platforms: int | list[int],
+                                   shock_annual: float) -> None:
+        """One piece of bad news: the platforms it concerns look riskier, and every
+        platform a little too (one news item, however many platforms it names)."""
         pop = self.investors
         if pop.perceived_loss_annual.size == len(self.platforms):
-            pop.perceived_loss_annual[platform] += shock_annual
+            pop.perceived_loss_annual[platforms] += shock_annual
         pop.news_annual += 0.2 * shock_annual
 
     def fund_yields(self) -> np.ndarray:
@@ -276,6 +279,7 @@ class EcosystemModel(mesa.Model):
         for platform in self.platforms:
             platform.start_week()
         incidents.strike(self)
+        shocks.apply(self)
         self.settle_payments()
         self.pay_interest_and_fund_income()
         self.borrowers_earn_and_repay()

@@ -425,6 +425,11 @@ class GuarantorParams(ParamGroup):
                                   "recovered from the borrower over time", ge=0, le=1)
     recovery_weeks: int = param(26, "weeks", "weeks over which recovery is collected", ge=1,
                                 le=520)
+    shock_step: int = param(0, "week", "week at which an outside shock (losses on the "
+                            "guarantors' business off the platforms) makes guarantors fail; "
+                            "0 = never", ge=0)
+    shock_share: float = param(1.0, "share of guarantors", "share of guarantors that fail "
+                               "in the shock, the most exposed first", ge=0, le=1)
 
     def check(self) -> None:
         if self.margin_low > self.margin_high:

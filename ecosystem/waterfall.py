@@ -5,9 +5,11 @@ guaranteed loan, ``write_off_after_missed_weeks`` otherwise), its outstanding pr
 is settled in this order, each payment logged as a ``waterfall`` event:
 
 1. forced debit of the borrower's linked cards, through its payment firm;
-2. the guarantor that recommended the loan buys it back (if it still stands);
+2. the guarantor that recommended the loan buys it back (if it still stands); if it
+   does, its margin on the loan comes back to it from the risk pool;
 3. the platform's risk pool (guaranteed platforms; funded by guarantors' margins, a
-   share of revenue and a share of capital);
+   share of revenue and a share of capital); the margins of a guarantor that could not
+   pay stay in it;
 4. insurance, where the platform has it (a share of what is left);
 5. whatever is left is the investors' loss.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecosystem.contracts import PlatformType
+from ecosystem.markets import release_margins
 from ecosystem.money import floor_cents, pro_rata
 
 STEPS = ("forced_debit", "guarantor", "risk_pool", "insurance", "investor_loss")
@@ -59,6 +62,8 @@ def settle(model, row: int) -> dict[str, int]:
         paid["guarantor"] = model.guarantors[guarantor].pay_claim(platform.pool_account,
                                                                   remaining)
         remaining -= paid["guarantor"]
+    if guarantor >= 0:  # honoured (the guarantor still stands): its margin comes back
+        release_margins(model, np.array([row]))
     if platform.kind == PlatformType.GUARANTEED and remaining > 0:
         paid["risk_pool"] = min(remaining, ledger.balance(platform.risk_pool_account))
         ledger.transfer(platform.risk_pool_account, platform.pool_account, paid["risk_pool"],

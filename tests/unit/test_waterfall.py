@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.borrower import Borrower
-from ecosystem import markets, waterfall
+from ecosystem import markets, shocks, waterfall
+from ecosystem.contracts import FailureCause
 from ecosystem.model import EcosystemModel
 from ecosystem.params import Params
 
@@ -112,3 +113,82 @@ def test_waterfall_pays_in_order_never_more_than_owed_never_creates_money(
         remaining -= paid[step]
     assert paid["insurance"] == int(np.floor(remaining * coverage))
     m.check_accounts()  # conservation to the cent
+
+
+# -- the margin is a security deposit for one loan (source 003, 风险保证金) ---------------
+def repay_in_full(m: EcosystemModel, row: int) -> None:
+    """The borrower pays every instalment until the loan is repaid."""
+    m.borrowers.distressed[0] = False
+    m.loans.cols["missed_weeks"][row] = 0
+    while m.loans.status[row] == 0:
+        rows = np.array([row])
+        interest, due = m.loans.amounts_due(rows)
+        m.ledger.transfer(m.accounts["world.income"], int(m.borrowers.account[0]),
+                          int(due[0]), "wage")
+        markets.settle_repayments(m, rows, interest, due, np.array([True]))
+
+
+def test_margin_comes_back_to_the_guarantor_when_the_loan_is_repaid() -> None:
+    m = guaranteed_world()
+    platform, guarantor = m.platforms[0], m.guarantors[0]
+    row = lend(m, 1_000_000)
+    assert m.loans.margin_cents[row] == 20_000
+    assert m.ledger.balance(platform.risk_pool_account) == 120_000
+    repay_in_full(m, row)
+    assert guarantor.capital_cents() == 300_000                     # deposit back
+    assert m.ledger.balance(platform.risk_pool_account) == 100_000  # capital share only
+    assert m.loans.margin_cents[row] == 0
+    m.check_accounts()
+
+
+def test_margin_comes_back_when_the_guarantor_buys_the_loan_back() -> None:
+    m = guaranteed_world(guarantor_cents=2_000_000)
+    platform, guarantor = m.platforms[0], m.guarantors[0]
+    row = lend(m, 1_000_000)
+    paid = waterfall.settle(m, row)
+    assert paid["guarantor"] == 1_000_000 and paid["investor_loss"] == 0
+    assert guarantor.alive
+    # 2,000,000 - 20,000 margin - 1,000,000 claim + 20,000 margin returned
+    assert guarantor.capital_cents() == 1_000_000
+    assert m.ledger.balance(platform.risk_pool_account) == 100_000
+    m.check_accounts()
+
+
+def test_margins_of_a_failed_guarantor_stay_in_the_pool_even_if_the_loan_is_repaid() -> None:
+    m = guaranteed_world()
+    platform, guarantor = m.platforms[0], m.guarantors[0]
+    row = lend(m, 1_000_000)
+    guarantor.fail("test")
+    repay_in_full(m, row)
+    assert m.ledger.balance(platform.risk_pool_account) == 120_000
+    assert guarantor.capital_cents() == 280_000
+    m.check_accounts()
+
+
+def test_owners_who_abscond_without_custody_take_the_risk_pool() -> None:
+    m = guaranteed_world()
+    platform = m.platforms[0]
+    platform.custody_bank = -1  # investor money held by the platform itself
+    lend(m, 1_000_000)
+    assert m.ledger.balance(platform.risk_pool_account) == 120_000
+    platform.fail(FailureCause.ABSCONDED, "test")
+    assert m.ledger.balance(platform.risk_pool_account) == 0
+    assert platform.pool_cash_cents() == 0
+    m.check_accounts()
+
+
+def test_a_failed_guarantor_loses_its_capital_and_the_pool_pays_instead() -> None:
+    m = guaranteed_world()
+    guarantor = m.guarantors[0]
+    row = lend(m, 1_000_000)
+    assert shocks.fail_guarantors(m, 1.0) == [0]
+    assert not guarantor.alive and guarantor.capital_cents() == 0
+    assert m.ledger.balance(m.accounts["world.outside_losses"]) == 280_000
+    events = m.events.frame()
+    failure = events[events["kind"] == "guarantor_failure"]
+    assert failure["cause"].str.startswith("outside shock").tolist() == [True]
+    paid = waterfall.settle(m, row)
+    # the guarantee is void; the pool (capital share and the forfeited margin) pays
+    assert paid == {"forced_debit": 0, "guarantor": 0, "risk_pool": 120_000,
+                    "insurance": 0, "investor_loss": 880_000}
+    m.check_accounts()
