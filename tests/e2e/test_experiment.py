@@ -18,7 +18,8 @@ def test_platform_types_quick_reports_every_type_over_twenty_seeds(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["experiment"] == "platform-types-quick"
-    assert out["runs_done"] == out["runs_total"] == 40 and out["runs_failed"] == 0
+    # 2 x 2 arms (calm or stressed, guarantors failing in week 104 or not) x 20 seeds
+    assert out["runs_done"] == out["runs_total"] == 80 and out["runs_failed"] == 0
     results = out["results"]
     assert results["seeds"] >= 20
     rows = {row["type"]: row for row in results["by_type"]}
@@ -31,3 +32,12 @@ def test_platform_types_quick_reports_every_type_over_twenty_seeds(tmp_path: Pat
     custody = results["determinants"]["custody"]
     assert custody["absconded_rate_without_custody"] > custody["absconded_rate_with_custody"]
     assert {"custody", "yield", "guarantee"} == set(results["determinants"])
+    assert {"by_type_stressed", "by_type_calm_guarantors_fail",
+            "by_type_stressed_guarantors_fail"} <= set(results)
+    guarantee = results["determinants"]["guarantee"]
+    assert guarantee["guarantors_fail_at_week"] == 104
+    for group in ("loss_rate_failed_guaranteed_after_guarantor_failure",
+                  "loss_rate_failed_intermediary_same_weeks"):
+        assert guarantee[group]["n"] > 0 and guarantee[group]["mean"] >= 0
+    assert guarantee["holds"] == (guarantee["calm_part_holds"]
+                                  and guarantee["loss_size_part_holds"])
