@@ -321,13 +321,14 @@ class Platform(mesa.Agent):
 
     def outcome(self) -> dict:
         """What became of this platform, for run summaries and the platform-types study."""
+        guarantor_failed_step = self.guarantor_failed_step()
         return {
             "platform": self.idx, "type": self.kind.label, "custody": self.has_custody,
             "advertised_yield_annual": round(self.yield_sum / max(self.yield_weeks, 1), 10),
             "failed_step": self.failed_step, "cause": self.failure_cause,
             "disorderly": self.disorderly,
-            "guarantor_failed": self.guarantor_failed_step() is not None,
-            "guarantor_failed_step": self.guarantor_failed_step(),
+            "guarantor_failed": guarantor_failed_step is not None,
+            "guarantor_failed_step": guarantor_failed_step,
             "investor_inflow_cents": int(self.investor_inflow_cents),
             "investor_outflow_cents": int(self.investor_outflow_cents),
             "investor_loss_cents": int(self.investor_loss_cents),

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +24,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from results import schema
-from results.errors import StoreError
 from results.schema import RunStatus
 from results.store import RunStore
 
@@ -138,7 +135,7 @@ def timeseries_long(store: RunStore, experiment: str,
     record = store.get_experiment(experiment)
     names = list(dict.fromkeys(_outcome_names(record["spec"]) if metrics is None else metrics))
     runs = schema.runs
-    with _reading(store, f"read the time series of experiment {experiment}") as conn:
+    with store.reading(f"read the time series of experiment {experiment}") as conn:
         if _done_count(conn, record["id"]) == 0:
             return _empty_long()
         _check_metrics(conn, experiment, names)
@@ -180,7 +177,7 @@ def events_frame(store: RunStore, experiment: str) -> pd.DataFrame:
              .select_from(events.join(runs, runs.c.id == events.c.run_id))
              .where(runs.c.experiment_id == record["id"], runs.c.status == _DONE)
              .order_by(events.c.run_id, events.c.id))
-    with _reading(store, f"read the events of experiment {experiment}") as conn:
+    with store.reading(f"read the events of experiment {experiment}") as conn:
         rows = conn.execute(query).all()
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_FRAME_COLUMNS)
     data = dict(zip(EVENT_FRAME_COLUMNS, columns, strict=True))
@@ -289,7 +286,7 @@ def morris_indices(store: RunStore, experiment: str, seed: int = 0) -> pd.DataFr
 def run_counts(store: RunStore, experiment: str) -> dict[str, int]:
     """How many of the experiment's runs are in each status (every status listed)."""
     record = store.get_experiment(experiment)
-    with _reading(store, f"count the runs of experiment {experiment}") as conn:
+    with store.reading(f"count the runs of experiment {experiment}") as conn:
         return _status_counts(conn, record["id"])
 
 
@@ -365,7 +362,7 @@ def _load(store: RunStore, experiment: str) -> _Experiment:
     if clash:
         raise AnalysisError(
             f"experiment {experiment!r}: factor names {clash} clash with run or outcome columns")
-    with _reading(store, f"read the runs of experiment {experiment}") as conn:
+    with store.reading(f"read the runs of experiment {experiment}") as conn:
         counts = _status_counts(conn, record["id"])
         if counts[_DONE]:
             _check_metrics(conn, experiment, outcomes)
@@ -442,17 +439,6 @@ def _status_counts(conn: Connection, experiment_id: int) -> dict[str, int]:
 
 def _done_count(conn: Connection, experiment_id: int) -> int:
     return _status_counts(conn, experiment_id)[_DONE]
-
-
-@contextmanager
-def _reading(store: RunStore, action: str) -> Iterator[Connection]:
-    try:
-        with store.engine.connect() as conn:
-            yield conn
-    except SQLAlchemyError as exc:
-        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        reason = cause[0] if cause else type(exc).__name__
-        raise StoreError(f"cannot {action} in {store.url}: {reason}") from exc
 
 
 # --- Sensitivity --------------------------------------------------------------------------

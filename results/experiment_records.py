@@ -57,7 +57,7 @@ class ExperimentRecords:
         """The experiment (by name, or by id) with its id, name, spec and creation time."""
         table = schema.experiments
         column = table.c.id if isinstance(key, int) else table.c.name
-        with self._reading(f"read experiment {key}") as conn:
+        with self.reading(f"read experiment {key}") as conn:
             row = conn.execute(sa.select(table).where(column == key)).mappings().first()
         if row is None:
             what = f"with id {key}" if isinstance(key, int) else f"named '{key}'"
@@ -73,7 +73,7 @@ class ExperimentRecords:
                            sa.func.count(r.c.id).label("n"))
                  .select_from(e.outerjoin(r, r.c.experiment_id == e.c.id))
                  .group_by(e.c.id, e.c.name, e.c.created_at, r.c.status).order_by(e.c.id))
-        with self._reading("list experiments") as conn:
+        with self.reading("list experiments") as conn:
             rows = conn.execute(query).all()
         frame = pd.DataFrame(rows, columns=["id", "name", "created_at", "status", "n"])
         return frame
@@ -107,7 +107,7 @@ class ExperimentRecords:
         runs = schema.runs
         query = (sa.select(runs).where(runs.c.experiment_id == experiment_id)
                  .order_by(runs.c.sample_index, runs.c.replication))
-        with self._reading("list experiment runs") as conn:
+        with self.reading("list experiment runs") as conn:
             rows = conn.execute(query).all()
         frame = pd.DataFrame(rows, columns=list(runs.c.keys()))
         frame["seed"] = pd.Series([int(s) for s in frame["seed"]], dtype=object)

@@ -226,7 +226,7 @@ class RunStore(ExperimentRecords):
             StoreError: If there is no run with that id.
         """
         query = sa.select(schema.runs).where(schema.runs.c.id == run_id)
-        with self._reading(f"read run {run_id}") as conn:
+        with self.reading(f"read run {run_id}") as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise StoreError(f"no run with id {run_id} in {self._url}")
@@ -244,7 +244,7 @@ class RunStore(ExperimentRecords):
         query = sa.select(schema.runs).order_by(schema.runs.c.id)
         if status is not None:
             query = query.where(schema.runs.c.status == _status_value(status))
-        with self._reading("list runs") as conn:
+        with self.reading("list runs") as conn:
             rows = conn.execute(query).all()
         frame = pd.DataFrame(rows, columns=list(schema.runs.c.keys()))
         frame["seed"] = pd.Series([int(s) for s in frame["seed"]], dtype=object)
@@ -259,7 +259,7 @@ class RunStore(ExperimentRecords):
         this one, are dropped). Integer metrics come back as int64, or as nullable Int64
         where some steps are missing; float metrics as float64.
         """
-        with self._reading(f"read the time series of run {run_id}") as conn:
+        with self.reading(f"read the time series of run {run_id}") as conn:
             kinds = _stored_metric_kinds(conn)
             table = _timeseries_table(kinds)
             query = (
@@ -279,7 +279,7 @@ class RunStore(ExperimentRecords):
         table = schema.events
         columns = [table.c[name] for name in schema.EVENT_COLUMNS]
         query = sa.select(*columns).where(table.c.run_id == run_id).order_by(table.c.id)
-        with self._reading(f"read the events of run {run_id}") as conn:
+        with self.reading(f"read the events of run {run_id}") as conn:
             rows = conn.execute(query).all()
         return _events_frame(rows)
 
@@ -322,17 +322,19 @@ class RunStore(ExperimentRecords):
 
     @contextmanager
     def _transaction(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot {action} in {self._url}: {_reason(exc)}") from exc
+        with self._errors_named(action), self._writer.begin() as conn:
+            yield conn
 
     @contextmanager
-    def _reading(self, action: str) -> Iterator[Connection]:
+    def reading(self, action: str) -> Iterator[Connection]:
+        """A read-only connection; database errors become a StoreError naming ``action``."""
+        with self._errors_named(action), self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _errors_named(self, action: str) -> Iterator[None]:
         try:
-            with self._engine.connect() as conn:
-                yield conn
+            yield
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot {action} in {self._url}: {_reason(exc)}") from exc
 
