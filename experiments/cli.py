@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from ecosystem.errors import IfsimError, ParameterError
-from ecosystem.params import describe
 from ecosystem.scenario import list_scenarios, load_scenario
 from results.errors import StoreError
 
@@ -72,10 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print one JSON object on stdout")
 
-    params = sub.add_parser("params", help="list every parameter with default, unit, "
-                            "meaning")
+    params = sub.add_parser("params", help="list every parameter with value, default, "
+                            "unit, meaning",
+                            description="List every parameter: the value the scenario "
+                            "(with any --set) gives and the package default; rows where "
+                            "they differ are marked '*'.")
     params.add_argument("scenario", nargs="?", default=None,
-                        help="show the values a scenario sets (default: built-in defaults)")
+                        help="show the values a scenario sets (default: the package "
+                             "defaults)")
     params.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a parameter")
     params.add_argument("--json", action="store_true", help="print a JSON list")
@@ -150,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, store it, draw its figure, report where both are."""
     from ecosystem.model import check_roles
+    from experiments.commands import applied_overrides
     from experiments.runner import with_steps
     from results import RunStore
 
@@ -159,20 +163,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.steps is not None:
         params = with_steps(params, args.steps)
     check_roles(params)
+    overrides = applied_overrides(args.overrides, params)
     db_url = args.db or RunStore.sqlite_url(args.out)
     # From here on a signal must not leave a run marked 'running': SIGTERM is turned
     # into an exception like Ctrl-C, and both are caught until the run is stored.
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         with RunStore(db_url) as store:
-            return _run_and_store(args, scenario, params, store)
+            return _run_and_store(args, scenario, params, overrides, store)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run_and_store(args: argparse.Namespace, scenario: str, params, store) -> int:
+def _run_and_store(args: argparse.Namespace, scenario: str, params,
+                   overrides: dict[str, Any], store) -> int:
     """Record the run, simulate, draw, store; mark it failed on any error or signal."""
     from experiments import provenance
+    from experiments.commands import TITLE_OVERRIDES_WIDTH, run_label
     from experiments.progress import ProgressBar
     from experiments.runner import run_one
     from results.plots import save_figure, timeseries_figure
@@ -180,15 +187,15 @@ def _run_and_store(args: argparse.Namespace, scenario: str, params, store) -> in
     run_id = store.start_run(
         scenario=scenario, params=params.to_dict(), seed=args.seed,
         steps=params.world.steps, ifsim_version=provenance.ifsim_version(),
-        git_commit=provenance.git_commit(), host=provenance.host())
+        git_commit=provenance.git_commit(), host=provenance.host(), overrides=overrides)
     figure = Path(args.out).absolute() / "figures" / f"run-{run_id}.png"
     snapshot = Path(args.out).absolute() / "snapshots" / f"run-{run_id}" \
         if args.snapshots else None
     try:
         result = run_one(params, args.seed, ProgressBar(f"{scenario} seed {args.seed}",
                                                         "weeks"), snapshot_dir=snapshot)
-        save_figure(timeseries_figure(result.timeseries, f"{scenario}, seed {args.seed}"),
-                    figure)
+        title = f"{run_label(scenario, overrides, TITLE_OVERRIDES_WIDTH)}, seed {args.seed}"
+        save_figure(timeseries_figure(result.timeseries, title), figure)
         store.finish_run(run_id, timeseries=result.timeseries, events=result.events,
                          summary=result.summary, wall_seconds=result.wall_seconds)
         if result.snapshot_path:
@@ -204,23 +211,26 @@ def _run_and_store(args: argparse.Namespace, scenario: str, params, store) -> in
         print(f"ifsim: error: run {run_id} failed: {type(exc).__name__}: {exc} "
               f"(traceback stored in {store.url})", file=sys.stderr)
         return 1
-    _report_run(args, run_id, store.url, figure, result)
+    _report_run(args, run_id, store.url, figure, result, overrides)
     return 0
 
 
 def _report_run(args: argparse.Namespace, run_id: int, db_url: str, figure: Path,
-                result) -> None:
+                result, overrides: dict[str, Any]) -> None:
+    """Print where the run went and its headline numbers (or one JSON object)."""
+    from experiments.commands import run_label
+
     if args.json:
         print(json.dumps({
-            "run_id": run_id, "scenario": args.scenario, "seed": args.seed,
-            "steps": result.steps, "db": db_url, "figure": str(figure),
+            "run_id": run_id, "scenario": args.scenario, "overrides": overrides,
+            "seed": args.seed, "steps": result.steps, "db": db_url, "figure": str(figure),
             "snapshot": result.snapshot_path,
             "wall_seconds": round(result.wall_seconds, 3), "summary": result.summary,
         }, sort_keys=True))
         return
     s = result.summary
-    print(f"run {run_id}: {args.scenario}, seed {args.seed}, {result.steps} weeks in "
-          f"{result.wall_seconds:.1f} s")
+    print(f"run {run_id}: {run_label(args.scenario, overrides)}, seed {args.seed}, "
+          f"{result.steps} weeks in {result.wall_seconds:.1f} s")
     print(f"  platforms alive {s['platforms_alive']}, failures {s['platform_failures']} "
           f"{s['failures_by_cause']}")
     print(f"  lending {s['total_new_lending_cents'] / 100:,.0f} yuan, investor losses "
@@ -232,18 +242,28 @@ def _report_run(args: argparse.Namespace, run_id: int, db_url: str, figure: Path
 
 # -- ifsim params / list -----------------------------------------------------------
 def cmd_params(args: argparse.Namespace) -> int:
-    """List every parameter with its value, unit and meaning."""
+    """List every parameter with its value, package default, unit and meaning.
+
+    In the text output a row whose value differs from the package default is marked
+    with ``*`` and shows the default after the value.
+    """
+    from experiments.commands import parameter_rows
+
     params = None
     if args.scenario or args.overrides:
         _, params = load_scenario(args.scenario or "baseline", args.overrides)
-    rows = describe(params)
+    rows = parameter_rows(params)
     if args.json:
         print(json.dumps(rows))
         return 0
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        default = json.dumps(r["default"])
-        print(f"{r['name']:<{width}}  {default:<28} {r['unit']:<24} {r['description']}")
+        differs = r["value"] != r["default"]
+        value = json.dumps(r["value"])
+        if differs:
+            value += f" (default {json.dumps(r['default'])})"
+        print(f"{r['name']:<{width}} {'*' if differs else ' '} {value:<28} "
+              f"{r['unit']:<24} {r['description']}")
     return 0
 
 

@@ -1,4 +1,6 @@
-"""The experiment commands of ``ifsim``: sweep, replay, report (design.md section 7)."""
+"""The experiment commands of ``ifsim`` (sweep, replay, report; design.md section 7),
+and the labels and parameter rows that ``ifsim run`` and ``ifsim params`` print.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +8,89 @@ import argparse
 import json
 import sys
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ecosystem.errors import IfsimError
+from ecosystem.params import Params, describe
+from ecosystem.scenario import parse_override
 from experiments.progress import ProgressBar
 
 SPEC_DIR = Path(__file__).parent / "specs"
+
+#: Longest list of overrides a figure title shows before it says "+N more".
+TITLE_OVERRIDES_WIDTH = 100
+
+
+# -- labels: what ran --------------------------------------------------------------
+def applied_overrides(texts: list[str], params: Params) -> dict[str, Any]:
+    """The ``--set`` overrides as ``{"section.name": value}``, sorted by name.
+
+    Each value is the one in ``params`` (validated and converted, so ``1`` given for a
+    fraction shows as ``1.0``); a name given twice appears once, with the value that ran.
+    The texts must already have been applied (``load_scenario`` checked them).
+    """
+    values = params.to_dict()
+    names = set()
+    for text in texts:
+        section, name, _ = parse_override(text)
+        names.add((section, name))
+    return {f"{section}.{name}": values[section][name] for section, name in sorted(names)}
+
+
+def setting_text(name: str, value: Any) -> str:
+    """``name=value`` as it could be given to ``--set`` (JSON values, bare strings)."""
+    shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return f"{name}={shown}"
+
+
+def run_label(scenario: str, overrides: Mapping[str, Any] | None,
+              width: int | None = None) -> str:
+    """The scenario, and its overrides if any: ``baseline (+1 override: a.b=0.15)``.
+
+    Args:
+        scenario: The scenario's name.
+        overrides: ``{"section.name": value}``; None or empty gives the bare name.
+        width: If given, the list of settings is cut after this many characters and
+            ends with ``+N more`` (a single over-long setting is cut with "...").
+    """
+    if not overrides:
+        return scenario
+    count = len(overrides)
+    noun = "override" if count == 1 else "overrides"
+    settings = [setting_text(name, value) for name, value in overrides.items()]
+    return f"{scenario} (+{count} {noun}: {_shortened(settings, width)})"
+
+
+def _shortened(settings: list[str], width: int | None) -> str:
+    """Join settings with ", ", keeping at most ``width`` characters of them."""
+    if width is None or len(", ".join(settings)) <= width:
+        return ", ".join(settings)
+    kept: list[str] = []
+    for setting in settings:
+        if len(", ".join([*kept, setting])) > width:
+            break
+        kept.append(setting)
+    if not kept:
+        kept = [settings[0][: max(width - 3, 1)] + "..."]
+    left = len(settings) - len(kept)
+    return ", ".join(kept) + (f", +{left} more" if left else "")
+
+
+# -- ifsim params ------------------------------------------------------------------
+def parameter_rows(params: Params | None = None) -> list[dict[str, Any]]:
+    """Every parameter: ``name``, ``default`` (the package's), ``value``, ``unit``,
+    ``description``, in section order.
+
+    ``value`` is what ``params`` (a scenario with any ``--set``) gives; without
+    ``params`` it equals ``default``.
+    """
+    defaults = describe(Params())
+    values = describe(params) if params is not None else defaults
+    return [{"name": d["name"], "default": d["default"], "value": v["default"],
+             "unit": d["unit"], "description": d["description"]}
+            for d, v in zip(defaults, values, strict=True)]
 
 
 def list_specs() -> dict[str, str]:

@@ -5,7 +5,8 @@ pyplot, so drawing one neither needs nor switches the user's interactive backend
 are rendered by Agg when saved.
 
 Money metrics are stored in integer cents and shown in yuan; rates are stored as
-fractions and shown in percent.
+fractions and shown in percent. A metric a frame lacks (an older database, a model that
+does not report it) is left out of its panel; a panel left with none says "no data".
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ _DPI = 110
 
 @dataclass(frozen=True)
 class _Series:
-    """One stored metric as drawn: ``kind`` is "line", "bar" or "stack"."""
+    """One stored metric as drawn: ``kind`` is "line", "bar" or "stack"; ``style`` is a
+    matplotlib line style for lines."""
 
     column: str
     label: str
     scale: float = 1.0
     kind: str = "line"
     right: bool = False
+    style: str = "-"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ _PANELS = (
             _Series("investor_deposits_cents", "bank deposits", _YUAN_PER_CENT, "stack"),
             _Series("investor_mmf_cents", "money-market funds", _YUAN_PER_CENT, "stack"),
             _Series("investor_p2p_cents", "P2P lending", _YUAN_PER_CENT, "stack"),
+            # What platforms that promise principal and yield owe at the promised price:
+            # a claim, not wealth, so a dashed line from zero rather than a layer.
+            _Series("investor_promised_cents", "promised (not wealth)", _YUAN_PER_CENT,
+                    style="--"),
         ),
     ),
     _Panel(
@@ -89,10 +96,17 @@ _PANELS = (
         ),
         right_ylabel="yield (%)",
     ),
+    # Write-offs and recoveries only grow; the net loss (which older databases hold
+    # alone, as write-offs net of recoveries) can fall, so it is not called cumulative.
     _Panel(
-        "Investor losses (yuan, cumulative)",
+        "Investor losses (yuan)",
         "yuan",
-        (_Series("investor_losses_cents", "investor losses", _YUAN_PER_CENT),),
+        (
+            _Series("investor_writeoffs_cents", "written off (cumulative)", _YUAN_PER_CENT),
+            _Series("investor_recoveries_cents", "recovered (cumulative)", _YUAN_PER_CENT),
+            _Series("investor_losses_cents", "net loss (put in - got back - held)",
+                    _YUAN_PER_CENT),
+        ),
     ),
 )
 
@@ -175,7 +189,8 @@ def _draw_series(
         handles += ax.stackplot(weeks, *values, labels=labels, colors=stack_colors, alpha=0.8)
     for s in series:
         if s.kind == "line":
-            handles += ax.plot(weeks, _values(ts, s), label=s.label, color=next(colors))
+            handles += ax.plot(weeks, _values(ts, s), s.style, label=s.label,
+                               color=next(colors))
         elif s.kind == "bar":
             color = next(colors)
             bars = ax.bar(weeks, _values(ts, s), width=1.0, label=s.label, color=color, alpha=0.5)

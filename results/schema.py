@@ -83,6 +83,9 @@ runs = Table(
     Column("replication", Integer, nullable=True),
     Column("factors_json", Text, nullable=True),
     Column("attempts", Integer, nullable=True),
+    # The `--set` overrides of an `ifsim run`, {"section.name": value} as run (canonical
+    # JSON), so labels say what ran; NULL where none were recorded (sweeps, older runs).
+    Column("overrides_json", Text, nullable=True),
     CheckConstraint(
         "status IN (" + ", ".join(f"'{s.value}'" for s in RunStatus) + ")",
         name="ck_runs_status",
@@ -94,7 +97,8 @@ runs = Table(
 )
 
 #: Columns added to ``runs`` after the first release; opened stores gain them if missing.
-LATE_RUN_COLUMNS = ("sample_index", "replication", "factors_json", "attempts")
+LATE_RUN_COLUMNS = ("sample_index", "replication", "factors_json", "attempts",
+                    "overrides_json")
 
 timeseries = Table(
     "timeseries",

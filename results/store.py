@@ -126,6 +126,7 @@ class RunStore(ExperimentRecords):
         git_commit: str | None,
         host: str,
         experiment_id: int | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> int:
         """Record that a run has started and return its id.
 
@@ -138,6 +139,9 @@ class RunStore(ExperimentRecords):
             git_commit: Commit of the code, if known.
             host: Machine the run executes on.
             experiment_id: The experiment the run belongs to, if any.
+            overrides: The ``--set`` overrides applied to the scenario, as
+                ``{"section.name": value}`` (``{}`` for none); stored as canonical JSON.
+                None (the default) records nothing.
 
         Returns:
             The new run's id; its status is ``running``.
@@ -153,6 +157,7 @@ class RunStore(ExperimentRecords):
             "git_commit": git_commit,
             "host": host,
             "started_at": utc_now(),
+            "overrides_json": None if overrides is None else to_json(overrides),
         }
         with self._transaction("start a run") as conn:
             result = conn.execute(schema.runs.insert().values(**row))
@@ -218,9 +223,10 @@ class RunStore(ExperimentRecords):
         """Return one run record.
 
         Returns:
-            Every ``runs`` column, except that ``params_json`` and ``summary_json`` are
-            replaced by the decoded ``params`` and ``summary`` (None until the run is
-            done), ``seed`` is an int and times are timezone-aware UTC.
+            Every ``runs`` column, except that ``params_json``, ``summary_json`` and
+            ``overrides_json`` are replaced by the decoded ``params``, ``summary`` (None
+            until the run is done) and ``overrides`` (None where none were recorded),
+            ``seed`` is an int and times are timezone-aware UTC.
 
         Raises:
             StoreError: If there is no run with that id.
@@ -608,6 +614,8 @@ def _decode_run(row: Mapping[str, Any]) -> dict[str, Any]:
     record["params"] = json.loads(record.pop("params_json"))
     summary = record.pop("summary_json")
     record["summary"] = None if summary is None else json.loads(summary)
+    overrides = record.pop("overrides_json")
+    record["overrides"] = None if overrides is None else json.loads(overrides)
     for column in ("started_at", "ended_at"):
         record[column] = _as_utc(record[column])
     return record

@@ -34,8 +34,11 @@ TINY_WORLD = ("--set", "world.n_investors=300", "--set", "world.n_borrowers=150"
 TINY = ("--steps", "8", *TINY_WORLD)
 STEPS = 8
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-RUN_KEYS = {"run_id", "seed", "steps", "db", "wall_seconds", "summary", "figure"}
-PARAM_KEYS = {"name", "default", "unit", "description"}
+RUN_KEYS = {"run_id", "seed", "steps", "db", "wall_seconds", "summary", "figure",
+            "overrides"}
+PARAM_KEYS = {"name", "default", "value", "unit", "description"}
+TINY_OVERRIDES = {"world.n_borrowers": 150, "world.n_investors": 300, "world.n_platforms": 6}
+PD_OVERRIDE = "borrower.pd_annual_mean=0.15"
 SCENARIOS = {"baseline", "large", "macro_shock"}
 UNREACHABLE_DB = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 COMMAND_TIMEOUT = 120  # seconds for one command; a tiny run takes about four
@@ -108,6 +111,12 @@ def command(*args: str) -> Callable[[Path], subprocess.CompletedProcess[str]]:
     return lambda cwd: ifsim(cwd, *args)
 
 
+def run_then_replay(cwd: Path) -> list[subprocess.CompletedProcess[str]]:
+    """A text run with one more override than the tiny world, then its replay."""
+    run = ifsim(cwd, "run", *TINY, "--set", PD_OVERRIDE, "--out", "out")
+    return [run, ifsim(cwd, "replay", "1", "--out", "out")]
+
+
 def run_twice(cwd: Path) -> list[subprocess.CompletedProcess[str]]:
     """The same run (seed 7) twice, one after the other, into the same output directory."""
     return [ifsim(cwd, "run", "--seed", "7", "--json", *TINY, "--out", "out")
@@ -173,6 +182,8 @@ def background(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Background]
     jobs.submit("params-overridden", command("params", "baseline", *TINY_WORLD,
                                              "--set", f"world.steps={STEPS}", "--json"))
     jobs.submit("run-text-seed8", command("run", "--seed", "8", *TINY))
+    jobs.submit("run-overridden-replay", run_then_replay)
+    jobs.submit("params-small", command("params", "small", "--set", "world.steps=8"))
     for case in BAD_INPUTS:
         jobs.submit(f"bad-{case.id}", command(*case.command()), setup=case.setup)
     jobs.submit("params-json", command("params", "--json"))
@@ -200,7 +211,7 @@ def test_run_json_is_reproducible_and_stored(background: Background) -> None:
     first, second = (run_payload(proc) for proc in procs)
     _, params_proc = background.result("params-overridden")
     assert params_proc.returncode == 0, params_proc.stderr
-    expected_params = {row["name"]: row["default"] for row in json.loads(params_proc.stdout)}
+    expected_params = {row["name"]: row["value"] for row in json.loads(params_proc.stdout)}
 
     assert first["summary"] == second["summary"]
     assert first["run_id"] != second["run_id"]
@@ -228,6 +239,7 @@ def test_run_json_is_reproducible_and_stored(background: Background) -> None:
             assert run["params"]["world"]["steps"] == STEPS
             assert flat(run["params"]) == expected_params
             assert run["summary"] == payload["summary"]
+            assert run["overrides"] == payload["overrides"] == TINY_OVERRIDES
 
             timeseries = store.timeseries(payload["run_id"])
             assert len(timeseries) == STEPS
@@ -271,6 +283,21 @@ def test_run_text_names_database_and_figure(background: Background) -> None:
     assert figure_path.suffix == ".png"
     assert figure_path.read_bytes().startswith(PNG_SIGNATURE)
     assert f"run {run['id']}" in stdout
+
+
+def test_run_with_overrides_is_labelled_and_replays(background: Background) -> None:
+    cwd, (run, replay) = background.result("run-overridden-replay")
+    assert run.returncode == 0, run.stderr
+    header = run.stdout.splitlines()[0]
+    assert header.startswith("run 1: baseline (+4 overrides: "), header
+    assert f"{PD_OVERRIDE}," in header, header
+    assert "world.n_investors=300" in header, header
+    with sqlite_store(cwd / "out" / "ifsim.sqlite") as store:
+        run_record = store.get_run(1)
+    assert run_record["overrides"] == {"borrower.pd_annual_mean": 0.15, **TINY_OVERRIDES}
+    assert run_record["params"]["borrower"]["pd_annual_mean"] == 0.15
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert replay.stdout.strip() == "run 1: identical"
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=[case.id for case in BAD_INPUTS])
@@ -378,13 +405,16 @@ def test_params_show_scenario_and_overrides(background: Background) -> None:
     _, proc = background.result("params-overridden")
     rows = params_rows(proc)
     assert [row["name"] for row in rows] == [row["name"] for row in params_rows(defaults)]
-    shown = {row["name"]: row["default"] for row in rows}
+    shown = {row["name"]: row["value"] for row in rows}
     assert shown["world.n_investors"] == 300
     assert shown["world.n_borrowers"] == 150
     assert shown["world.n_platforms"] == 6
     assert shown["world.steps"] == STEPS
     built_in = {row["name"]: row["default"] for row in params_rows(defaults)}
     assert built_in["world.n_investors"] != 300, "the override changed nothing visible"
+    assert {row["name"]: row["default"] for row in rows} == built_in, \
+        "'default' must stay the package default whatever the scenario sets"
+    assert all(row["value"] == row["default"] for row in params_rows(defaults))
 
 
 def test_params_text_prints_one_line_per_parameter(background: Background) -> None:
@@ -395,6 +425,17 @@ def test_params_text_prints_one_line_per_parameter(background: Background) -> No
     lines = proc.stdout.splitlines()
     assert len(lines) == len(names), proc.stdout
     assert [line.split()[0] for line in lines] == names
+
+
+def test_params_text_marks_what_the_scenario_changes(background: Background) -> None:
+    _, proc = background.result("params-small")
+    assert proc.returncode == 0, proc.stderr
+    marked = {line.split()[0]: line for line in proc.stdout.splitlines()
+              if line.split()[1] == "*"}
+    assert set(marked) == {"world.n_investors", "world.n_borrowers", "world.n_platforms",
+                           "world.population_scale", "world.steps"}, proc.stdout
+    assert "1000 (default 10000)" in marked["world.n_investors"]
+    assert "8 (default 260)" in marked["world.steps"]
 
 
 def test_list_names_the_shipped_scenarios(background: Background) -> None:

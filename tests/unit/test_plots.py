@@ -17,8 +17,10 @@ PANEL_TITLES = [
     "Credit quality",
     "Investor wealth by channel (yuan)",
     "Money-market funds",
-    "Investor losses (yuan, cumulative)",
+    "Investor losses (yuan)",
 ]
+LOSSES = "Investor losses (yuan)"
+WEALTH = "Investor wealth by channel (yuan)"
 
 
 def synthetic_timeseries(weeks: int = 8) -> pd.DataFrame:
@@ -40,6 +42,19 @@ def synthetic_timeseries(weeks: int = 8) -> pd.DataFrame:
             "fund_yield_annual": np.full(weeks, 0.035),
             "investor_losses_cents": np.cumsum(cents),
         }
+    )
+
+
+def with_loss_breakdown(ts: pd.DataFrame) -> pd.DataFrame:
+    """The metrics that split losses: write-offs and recoveries (cumulative, never
+    falling), a net loss that falls in some weeks, and the amount promised."""
+    writeoffs = np.cumsum(np.where(ts["step"] % 3 == 0, 500_000, 0))
+    recoveries = np.cumsum(np.where(ts["step"] % 3 == 1, 300_000, 0))
+    return ts.assign(
+        investor_writeoffs_cents=writeoffs,
+        investor_recoveries_cents=recoveries,
+        investor_losses_cents=writeoffs - recoveries,
+        investor_promised_cents=4 * ts["investor_p2p_cents"],
     )
 
 
@@ -87,7 +102,7 @@ def test_missing_columns_leave_no_data_panels(tmp_path: Path) -> None:
     assert list(found) == PANEL_TITLES
     assert has_data(found["Platforms"])
     assert says_no_data(found["Lending (yuan)"])
-    assert says_no_data(found["Investor losses (yuan, cumulative)"])
+    assert says_no_data(found[LOSSES])
     assert not says_no_data(found["Money-market funds"])
     assert save_figure(fig, tmp_path / "partial.png").stat().st_size > 0
 
@@ -100,4 +115,56 @@ def test_empty_frame_draws_six_empty_panels() -> None:
 
 def test_all_missing_column_counts_as_absent() -> None:
     ts = synthetic_timeseries()[["step"]].assign(investor_losses_cents=np.nan)
-    assert says_no_data(panels(timeseries_figure(ts))["Investor losses (yuan, cumulative)"])
+    assert says_no_data(panels(timeseries_figure(ts))[LOSSES])
+
+
+def legend_labels(ax: Axes) -> list[str]:
+    legend = ax.get_legend()
+    return [text.get_text() for text in legend.get_texts()] if legend else []
+
+
+def test_losses_split_into_writeoffs_recoveries_and_net_loss() -> None:
+    ts = with_loss_breakdown(synthetic_timeseries(9))
+    found = panels(timeseries_figure(ts))
+    lines = {line.get_label(): line for line in found[LOSSES].lines}
+    assert list(lines) == ["written off (cumulative)", "recovered (cumulative)",
+                           "net loss (put in - got back - held)"]
+    assert legend_labels(found[LOSSES]) == list(lines)
+    written_off = lines["written off (cumulative)"].get_ydata()
+    np.testing.assert_allclose(written_off, ts["investor_writeoffs_cents"] / 100)
+    assert (np.diff(written_off) >= 0).all()
+    net = lines["net loss (put in - got back - held)"].get_ydata()
+    assert (np.diff(net) < 0).any(), "the synthetic net loss should fall in some weeks"
+
+
+def test_promised_amount_is_a_dashed_line_over_the_wealth_stack() -> None:
+    ts = with_loss_breakdown(synthetic_timeseries())
+    wealth = panels(timeseries_figure(ts))[WEALTH]
+    (promised,) = wealth.lines
+    assert promised.get_label() == "promised (not wealth)"
+    assert promised.get_linestyle() == "--"
+    np.testing.assert_allclose(promised.get_ydata(), ts["investor_promised_cents"] / 100)
+    assert "promised (not wealth)" in legend_labels(wealth)
+    assert len(wealth.collections) == 3  # deposits, funds and P2P still stacked
+
+
+def test_old_frames_without_the_breakdown_still_draw() -> None:
+    # A database from before write-offs, recoveries and promises were reported.
+    found = panels(timeseries_figure(synthetic_timeseries()))
+    (loss,) = found[LOSSES].lines
+    np.testing.assert_allclose(loss.get_ydata(),
+                               synthetic_timeseries()["investor_losses_cents"] / 100)
+    assert found[LOSSES].get_legend() is None  # one line: the title says what it is
+    assert not found[WEALTH].lines
+    assert len(found[WEALTH].collections) == 3
+
+
+def test_partial_breakdown_with_gaps_draws_what_exists(tmp_path: Path) -> None:
+    ts = with_loss_breakdown(synthetic_timeseries()).drop(
+        columns=["investor_recoveries_cents", "investor_promised_cents"])
+    ts["investor_writeoffs_cents"] = pd.array([None, *ts["investor_writeoffs_cents"][1:]],
+                                              dtype="Int64")
+    fig = timeseries_figure(ts)
+    labels = [line.get_label() for line in panels(fig)[LOSSES].lines]
+    assert labels == ["written off (cumulative)", "net loss (put in - got back - held)"]
+    assert save_figure(fig, tmp_path / "partial.png").stat().st_size > 0

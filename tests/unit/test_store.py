@@ -246,3 +246,38 @@ def test_error_messages_hide_the_password() -> None:
         RunStore("postgresql://ifsim:s3cret@127.0.0.1:1/ifsim")
     assert "s3cret" not in str(caught.value)
     assert "***" in str(caught.value)
+
+
+def test_overrides_round_trip(store: RunStore) -> None:
+    overrides = {"world.n_investors": np.int64(300), "borrower.pd_annual_mean": 0.15}
+    with_overrides = store.start_run(params={}, seed=1, overrides=overrides, **RUN_INFO)
+    without = store.start_run(params={}, seed=1, overrides={}, **RUN_INFO)
+    unrecorded = start(store)
+
+    assert store.get_run(with_overrides)["overrides"] == {
+        "borrower.pd_annual_mean": 0.15, "world.n_investors": 300}
+    assert store.get_run(without)["overrides"] == {}
+    assert store.get_run(unrecorded)["overrides"] is None
+    assert "overrides_json" not in store.get_run(unrecorded)
+    listed = store.list_runs()["overrides_json"]
+    assert listed[:2].tolist() == [
+        '{"borrower.pd_annual_mean":0.15,"world.n_investors":300}', "{}"]
+    assert pd.isna(listed[2])
+
+
+def test_older_sqlite_store_gains_the_overrides_column(tmp_path: Path) -> None:
+    with RunStore(RunStore.sqlite_url(tmp_path)) as store:
+        old_run = start(store)
+        finish(store, old_run)
+    connection = sqlite3.connect(tmp_path / "ifsim.sqlite")
+    try:  # the runs table as an ifsim from before overrides were recorded made it
+        connection.execute("ALTER TABLE runs DROP COLUMN overrides_json")
+        connection.commit()
+    finally:
+        connection.close()
+
+    with RunStore(RunStore.sqlite_url(tmp_path)) as store:
+        assert store.get_run(old_run)["overrides"] is None
+        new_run = store.start_run(params={}, seed=2, overrides={"a.b": 1}, **RUN_INFO)
+        assert store.get_run(new_run)["overrides"] == {"a.b": 1}
+        assert store.get_run(old_run)["status"] == "done"
