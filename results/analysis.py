@@ -10,6 +10,14 @@ first-order and total Sobol' indices estimated from Saltelli's sample (Saltelli 
 2010, doi:10.1016/j.cpc.2009.09.018), and Morris elementary effects with the mu* of
 Campolongo, Cariboni & Saltelli (2007, doi:10.1016/j.envsoft.2006.10.004). Their inputs
 are the per-sample means over replications, in sample order.
+
+Every resampling is seeded from the experiment's stored root seed through
+:func:`results.stats.resampling_seed` (seed 0 included), so the same stored experiment
+always gives the same intervals. Intervals of outcomes with natural bounds (rates and
+shares in [0, 1], money >= 0, platforms alive between 0 and the world's count; see
+:func:`natural_bounds`) are clipped to them, proportions (boolean columns) get Wilson
+intervals, and every interval or index resting on a small sample says so in a
+``small_sample`` column (thresholds in :mod:`results.stats`).
 """
 
 from __future__ import annotations
@@ -27,14 +35,28 @@ from sqlalchemy.engine import Connection
 
 from results import schema
 from results.schema import RunStatus
+from results.stats import (
+    MORRIS_MIN_TRAJECTORIES,
+    SMALL_SAMPLE_N,
+    SOBOL_MIN_BASE_SAMPLES,
+    UNBOUNDED,
+    Bounds,
+    clip_to_bounds,
+    resampling_seed,
+    wilson_interval,
+)
 from results.store import RunStore
 
 #: Columns of :func:`outcomes_frame` before the factor and outcome columns.
 RUN_KEYS = ("run_id", "sample_index", "replication", "seed")
 #: Columns of :func:`mean_ci` after the grouping columns.
-CI_COLUMNS = ("variable", "mean", "std", "n", "ci_low", "ci_high")
-SOBOL_COLUMNS = ("outcome", "factor", "S1", "S1_conf", "ST", "ST_conf")
-MORRIS_COLUMNS = ("outcome", "factor", "mu_star", "mu_star_conf", "sigma", "mu")
+CI_COLUMNS = ("variable", "mean", "std", "n", "ci_low", "ci_high", "small_sample")
+SOBOL_COLUMNS = ("outcome", "factor", "S1", "S1_conf", "ST", "ST_conf", "small_sample")
+MORRIS_COLUMNS = ("outcome", "factor", "mu_star", "mu_star_conf", "sigma", "mu",
+                  "small_sample")
+#: Counts of agents in business, and the parameter (dotted name) that sets how many exist.
+CAPACITIES = {"platforms_alive": "world.n_platforms",
+              "guarantors_alive": "guarantor.n_guarantors"}
 EVENT_FRAME_COLUMNS = ("run_id", "sample_index", "replication", *schema.EVENT_COLUMNS)
 
 _DONE = RunStatus.DONE.value
@@ -42,6 +64,7 @@ _LONG_KEYS = ("run_id", "sample_index", "replication", "step")
 _CONF_LEVEL = 0.95
 _RESAMPLES = 100
 _DEFAULT_MORRIS_LEVELS = 4
+_SMALL = "small sample:"  # how notes about small samples begin
 
 
 class AnalysisError(ValueError):
@@ -191,13 +214,17 @@ def events_frame(store: RunStore, experiment: str) -> pd.DataFrame:
 
 
 def mean_ci(frame: pd.DataFrame, value_columns: str | Sequence[str],
-            by: str | Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
-    """Mean, standard deviation and Student-t confidence interval of each value column.
+            by: str | Sequence[str] | None = None, level: float = 0.95,
+            bounds: Bounds | Mapping[str, Bounds] | None = None) -> pd.DataFrame:
+    """Mean, standard deviation and confidence interval of each value column.
 
-    The interval is mean ± t(1 - (1 - level)/2, n - 1) · s / √n with s the sample
-    standard deviation (ddof 1), the usual interval for the mean of independent
-    replications. Missing values are left out of n. A group of one value has a NaN
-    standard deviation and interval.
+    The interval is Student's t, mean ± t(1 - (1 - level)/2, n - 1) · s / √n with s the
+    sample standard deviation (ddof 1), the usual interval for the mean of independent
+    replications, clipped to the column's ``bounds`` (clipping only drops values the
+    quantity cannot take, e.g. a negative loss). A boolean column is a proportion and gets
+    the Wilson score interval instead (Wilson 1927; :func:`results.stats.wilson_interval`),
+    which stays in [0, 1]. Missing values are left out of n. A group of one value has a
+    NaN standard deviation and interval (Wilson's interval is defined from one trial on).
 
     Args:
         frame: Tidy data, e.g. from :func:`outcomes_frame`.
@@ -205,10 +232,14 @@ def mean_ci(frame: pd.DataFrame, value_columns: str | Sequence[str],
         by: Column or columns to group by (e.g. the factor columns, ``sample_index`` or
             ``step``); all rows form one group if None.
         level: Confidence level, in (0, 1).
+        bounds: ``(low, high)`` limits (None for no limit) for every value column, or a
+            mapping from column name to its limits (columns not named are unbounded);
+            :func:`outcome_bounds` gives an experiment's.
 
     Returns:
         Columns: the ``by`` columns, then ``variable`` (the value column's name), ``mean``,
-        ``std``, ``n``, ``ci_low`` and ``ci_high``; one row per value column and group.
+        ``std``, ``n``, ``ci_low``, ``ci_high`` and ``small_sample`` (n below
+        :data:`results.stats.SMALL_SAMPLE_N`); one row per value column and group.
 
     Raises:
         ValueError: If ``level`` is not in (0, 1) or a column is missing.
@@ -220,17 +251,7 @@ def mean_ci(frame: pd.DataFrame, value_columns: str | Sequence[str],
     missing = [c for c in [*values, *keys] if c not in frame.columns]
     if missing:
         raise ValueError(f"columns {missing} are not in the frame (it has {list(frame.columns)})")
-    parts = []
-    for column in values:
-        numbers = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        if keys:
-            grouped = numbers.groupby([frame[k] for k in keys], dropna=False, sort=True)
-            part = grouped.agg(["mean", "std", "count"]).reset_index()
-        else:
-            part = pd.DataFrame({"mean": [numbers.mean()], "std": [numbers.std()],
-                                 "count": [numbers.count()]})
-        part.insert(len(keys), "variable", column)
-        parts.append(part)
+    parts = [_summary(frame, column, keys) for column in values]
     if not parts:
         return pd.DataFrame(columns=[*keys, *CI_COLUMNS])
     table = pd.concat(parts, ignore_index=True).rename(columns={"count": "n"})
@@ -238,30 +259,86 @@ def mean_ci(frame: pd.DataFrame, value_columns: str | Sequence[str],
     half = _half_width(table["std"].to_numpy(dtype="float64"), table["n"].to_numpy(), level)
     table["ci_low"] = table["mean"] - half
     table["ci_high"] = table["mean"] + half
+    for column in values:
+        rows = (table["variable"] == column).to_numpy()
+        if pd.api.types.is_bool_dtype(frame[column]):
+            _wilson_rows(table, rows, level)
+        else:
+            limits = _bounds_of(bounds, column)
+            for side in ("ci_low", "ci_high"):
+                table.loc[rows, side] = clip_to_bounds(table.loc[rows, side].to_numpy(), limits)
+    table["small_sample"] = table["n"] < SMALL_SAMPLE_N
     return table[[*keys, *CI_COLUMNS]]
 
 
-def sobol_indices(store: RunStore, experiment: str, seed: int = 0) -> pd.DataFrame:
+def natural_bounds(name: str, capacity: float | None = None) -> Bounds:
+    """The range an outcome cannot leave, read from its name (the one rule used everywhere).
+
+    - a name with a ``net`` part (``fund_net_outflow_share``) is a signed net flow:
+      unbounded;
+    - ``*_rate`` and ``*_share``: a share of something, in [0, 1];
+    - ``*_cents``: money stocks and gross flows (losses, deposits, lending): >= 0;
+    - ``*_alive``: agents in business, in [0, capacity] (``capacity`` is the world's count
+      of such agents, see :data:`CAPACITIES`; >= 0 when it is not known);
+    - anything else (yields, factors, validation outputs): unbounded.
+
+    Returns:
+        ``(low, high)``, None where unbounded.
+    """
+    parts = str(name).split("_")
+    if "net" in parts:
+        return UNBOUNDED
+    if parts[-1] in ("rate", "share"):
+        return (0.0, 1.0)
+    if parts[-1] == "cents":
+        return (0.0, None)
+    if parts[-1] == "alive":
+        return (0.0, None if capacity is None else float(capacity))
+    return UNBOUNDED
+
+
+def outcome_bounds(store: RunStore, experiment: str) -> dict[str, Bounds]:
+    """Each spec outcome's :func:`natural_bounds`, with the world's agent counts as caps.
+
+    The count of platforms (or guarantors) comes from the parameters stored with the
+    experiment's first planned run, or the top of its factor range if it is a factor.
+
+    Raises:
+        StoreError: If there is no such experiment or the read fails.
+    """
+    record = store.get_experiment(experiment)
+    with store.reading(f"read the parameters of experiment {experiment}") as conn:
+        return _outcome_bounds(conn, record["id"], record["spec"])
+
+
+def sobol_indices(store: RunStore, experiment: str, seed: int | None = None) -> pd.DataFrame:
     """First-order and total Sobol' indices of each outcome for each factor.
 
     Args:
         store: The run store.
         experiment: The name of an experiment with a ``sobol`` design, all runs done.
-        seed: Seed of SALib's bootstrap of the confidence intervals.
+        seed: Root of SALib's bootstrap of the confidence intervals; the experiment's
+            stored root seed if None. It goes through
+            :func:`results.stats.resampling_seed`, so every seed (0 too) fixes the
+            intervals: the same stored experiment always gives the same ones.
 
     Returns:
         Columns ``outcome``, ``factor``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (the
-        ``_conf`` columns are 95% bootstrap half-widths); NaN indices for an outcome
-        that is the same in every run, whose variance there is nothing to apportion.
+        ``_conf`` columns are 95% bootstrap half-widths) and ``small_sample`` (the base
+        sample N is below :data:`results.stats.SOBOL_MIN_BASE_SAMPLES`, so estimates may
+        even fall outside [0, 1]); NaN indices for an outcome that is the same in every
+        run, whose variance there is nothing to apportion. Estimates are SALib's, not
+        clipped: an index outside [0, 1] is a visible sign of too small a sample.
 
     Raises:
         AnalysisError: If the design is not sobol, runs are missing, the stored factor
             values do not follow Saltelli's layout, or an outcome is missing for a sample.
     """
-    return _sobol(_load(store, experiment), seed)
+    data = _load(store, experiment)
+    return _sobol(data, data.seed if seed is None else seed)
 
 
-def morris_indices(store: RunStore, experiment: str, seed: int = 0) -> pd.DataFrame:
+def morris_indices(store: RunStore, experiment: str, seed: int | None = None) -> pd.DataFrame:
     """Morris elementary-effect statistics of each outcome for each factor.
 
     Elementary effects are per unit of the factor's range scaled to [0, 1], so mu* of
@@ -270,17 +347,20 @@ def morris_indices(store: RunStore, experiment: str, seed: int = 0) -> pd.DataFr
     Args:
         store: The run store.
         experiment: The name of an experiment with a ``morris`` design, all runs done.
-        seed: Seed of SALib's bootstrap of the mu* confidence intervals.
+        seed: Root of SALib's bootstrap of the mu* confidence intervals; the experiment's
+            stored root seed if None (through :func:`results.stats.resampling_seed`).
 
     Returns:
         Columns ``outcome``, ``factor``, ``mu_star``, ``mu_star_conf`` (95% bootstrap
-        half-width), ``sigma`` and ``mu``.
+        half-width), ``sigma``, ``mu`` and ``small_sample`` (fewer trajectories than
+        :data:`results.stats.MORRIS_MIN_TRAJECTORIES`).
 
     Raises:
         AnalysisError: If the design is not morris, runs are missing, or an outcome or a
             factor value is missing for a sample.
     """
-    return _morris(_load(store, experiment), seed)
+    data = _load(store, experiment)
+    return _morris(data, data.seed if seed is None else seed)
 
 
 def run_counts(store: RunStore, experiment: str) -> dict[str, int]:
@@ -295,12 +375,15 @@ def headline(store: RunStore, experiment: str) -> dict[str, Any]:
 
     Returns:
         ``design`` (its kind), ``runs_done``, ``outcomes`` (per outcome over all done
-        runs: ``mean``, ``ci_low``, ``ci_high`` at 95%, ``std`` and ``n``), for factorial
+        runs: ``mean``, ``ci_low``, ``ci_high`` at 95% within the outcome's
+        :func:`outcome_bounds`, ``std``, ``n`` and ``small_sample``), for factorial
         designs ``design_points`` (the same per design point, with its factor values),
         and for sobol or morris designs ``sobol`` or ``morris``: the index records of
-        :func:`sobol_indices` or :func:`morris_indices`. Indices that cannot be computed
-        yet (runs not done) are replaced by a line in ``notes``. Values are plain ints,
-        floats and strings; NaN becomes None.
+        :func:`sobol_indices` or :func:`morris_indices`, bootstrapped from the
+        experiment's root seed. ``small_sample`` is true if any of these rests on a small
+        sample, and ``notes`` then says which, in words; indices that cannot be computed
+        yet (runs not done) are also replaced by a line in ``notes``. Values are plain
+        ints, floats, bools and strings; NaN becomes None.
 
     Raises:
         StoreError: If there is no such experiment or the read fails.
@@ -309,21 +392,62 @@ def headline(store: RunStore, experiment: str) -> dict[str, Any]:
     data = _load(store, experiment)
     kind = data.design_kind
     result: dict[str, Any] = {"design": kind, "runs_done": len(data.runs)}
-    overall = mean_ci(data.runs, data.outcomes)
+    overall = mean_ci(data.runs, data.outcomes, bounds=data.bounds)
     result["outcomes"] = {row.variable: _ci_record(row) for row in overall.itertuples()}
+    notes = _interval_notes(overall, "over all done runs")
     if kind == "factorial" and data.outcomes:
-        result["design_points"] = _design_points(data)
-    notes = []
+        points = mean_ci(data.runs, data.outcomes, by="sample_index", bounds=data.bounds)
+        result["design_points"] = _design_points(data, points)
+        notes += _interval_notes(points, "per design point")
     if kind in ("sobol", "morris"):
         try:
-            table = _sobol(data, 0) if kind == "sobol" else _morris(data, 0)
+            table = (_sobol(data, data.seed) if kind == "sobol"
+                     else _morris(data, data.seed))
         except AnalysisError as exc:
             notes.append(str(exc))
         else:
             result[kind] = table.to_dict(orient="records")
+            notes += sensitivity_notes(data.design_kind, data.design, table)
+    result["small_sample"] = any(note.startswith(_SMALL) for note in notes)
     if notes:
         result["notes"] = notes
     return _json_ready(result)
+
+
+def sensitivity_notes(kind: str, design: Mapping[str, Any], table: pd.DataFrame) -> list[str]:
+    """Warnings, in words, for sensitivity indices computed from a small design.
+
+    Args:
+        kind: ``sobol`` or ``morris``.
+        design: The spec's ``design`` table (its ``samples``: Sobol's base sample N or the
+            number of Morris trajectories).
+        table: The indices, from :func:`sobol_indices` or :func:`morris_indices`.
+
+    Returns:
+        One line starting ``small sample:`` if the indices are flagged, else nothing.
+    """
+    if table.empty or not bool(table["small_sample"].any()):
+        return []
+    samples = design.get("samples")
+    if kind == "morris":
+        return [f"{_SMALL} {samples} Morris trajectories (fewer than "
+                f"{MORRIS_MIN_TRAJECTORIES}): mu* and its interval are rough screening "
+                f"numbers"]
+    outside = sum(int(((table[c] < 0.0) | (table[c] > 1.0)).sum()) for c in ("S1", "ST"))
+    where = (f"; {outside} of {2 * len(table)} estimates fall outside [0, 1], which true "
+             f"indices cannot" if outside else "")
+    return [f"{_SMALL} Sobol base sample N = {samples} (below {SOBOL_MIN_BASE_SAMPLES}): "
+            f"the indices and their bootstrap intervals are unreliable{where}"]
+
+
+def _interval_notes(table: pd.DataFrame, where: str) -> list[str]:
+    """One ``small sample:`` line if some interval of ``table`` rests on few values."""
+    small = table[table["small_sample"] & (table["n"] > 0)]
+    if small.empty:
+        return []
+    return [f"{_SMALL} {len(small)} of {len(table)} intervals {where} rest on fewer than "
+            f"{SMALL_SAMPLE_N} runs (n = {int(small['n'].min())} to "
+            f"{int(small['n'].max())}); they are rough"]
 
 
 # --- Loading ------------------------------------------------------------------------------
@@ -339,6 +463,7 @@ class _Experiment:
     outcomes: list[str]
     runs: pd.DataFrame
     counts: dict[str, int]
+    bounds: dict[str, Bounds]
 
     @property
     def design_kind(self) -> str:
@@ -352,6 +477,11 @@ class _Experiment:
     def replications(self) -> int:
         return int((self.spec.get("experiment") or {}).get("replications", 1))
 
+    @property
+    def seed(self) -> int:
+        """The experiment's root seed (0 if the spec names none, as the spec loader does)."""
+        return int((self.spec.get("experiment") or {}).get("seed") or 0)
+
 
 def _load(store: RunStore, experiment: str) -> _Experiment:
     record = store.get_experiment(experiment)
@@ -364,13 +494,14 @@ def _load(store: RunStore, experiment: str) -> _Experiment:
             f"experiment {experiment!r}: factor names {clash} clash with run or outcome columns")
     with store.reading(f"read the runs of experiment {experiment}") as conn:
         counts = _status_counts(conn, record["id"])
+        bounds = _outcome_bounds(conn, record["id"], spec)
         if counts[_DONE]:
             _check_metrics(conn, experiment, outcomes)
             rows = conn.execute(_last_step_query(record["id"], outcomes)).all()
         else:
             rows = []
     return _Experiment(experiment, spec, factors, outcomes,
-                       _runs_frame(rows, factors, outcomes), counts)
+                       _runs_frame(rows, factors, outcomes), counts, bounds)
 
 
 def _last_step_query(experiment_id: int, outcomes: list[str]) -> sa.Select:
@@ -462,10 +593,11 @@ def _sobol(data: _Experiment, seed: int) -> pd.DataFrame:
             indices = {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
         else:
             indices = sobol.analyze(problem, y, calc_second_order=False, conf_level=_CONF_LEVEL,
-                                    num_resamples=_RESAMPLES, seed=seed)
+                                    num_resamples=_RESAMPLES, seed=resampling_seed(seed))
         for i, factor in enumerate(problem["names"]):
             records.append({"outcome": outcome, "factor": factor,
-                            **{key: float(indices[key][i]) for key in SOBOL_COLUMNS[2:]}})
+                            **{key: float(indices[key][i]) for key in SOBOL_COLUMNS[2:-1]},
+                            "small_sample": samples < SOBOL_MIN_BASE_SAMPLES})
     return _ordered(records, data, SOBOL_COLUMNS)
 
 
@@ -484,12 +616,14 @@ def _morris(data: _Experiment, seed: int) -> pd.DataFrame:
     for outcome in data.outcomes:
         y = _outcome_vector(data, means, outcome)
         indices = morris.analyze(problem, x, y, num_resamples=_RESAMPLES,
-                                 conf_level=_CONF_LEVEL, num_levels=levels, seed=seed)
+                                 conf_level=_CONF_LEVEL, num_levels=levels,
+                                 seed=resampling_seed(seed))
         for i, factor in enumerate(problem["names"]):
             records.append({"outcome": outcome, "factor": factor, **{
                 key: float(np.ma.filled(np.ma.asarray(indices[key], dtype="float64"),
                                         np.nan)[i])
-                for key in MORRIS_COLUMNS[2:]}})
+                for key in MORRIS_COLUMNS[2:-1]},
+                "small_sample": samples < MORRIS_MIN_TRAJECTORIES})
     return _ordered(records, data, MORRIS_COLUMNS)
 
 
@@ -608,6 +742,69 @@ def _outcome_names(spec: Mapping[str, Any]) -> list[str]:
     return [str(name) for name in names]
 
 
+def _summary(frame: pd.DataFrame, column: str, keys: list[str]) -> pd.DataFrame:
+    """Mean, std, count and sum of one column, per group of ``keys`` (or overall)."""
+    series = frame[column]
+    numbers = pd.Series(pd.to_numeric(series, errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan), index=frame.index)
+    stats = ["mean", "std", "count", "sum"]
+    if keys:
+        grouped = numbers.groupby([frame[k] for k in keys], dropna=False, sort=True)
+        part = grouped.agg(stats).reset_index()
+    else:
+        part = pd.DataFrame({name: [getattr(numbers, name)()] for name in stats})
+    part = part.rename(columns={"sum": "successes"})
+    part.insert(len(keys), "variable", column)
+    return part
+
+
+def _wilson_rows(table: pd.DataFrame, rows: np.ndarray, level: float) -> None:
+    """Wilson intervals (in place) for the rows of a proportion (a boolean column)."""
+    for index in np.flatnonzero(rows):
+        n = int(table.at[index, "n"])
+        successes = round(float(table.at[index, "successes"]))
+        low, high = wilson_interval(successes, n, level) if n else (np.nan, np.nan)
+        table.at[index, "ci_low"], table.at[index, "ci_high"] = low, high
+
+
+def _bounds_of(bounds: Bounds | Mapping[str, Bounds] | None, column: str) -> Bounds:
+    if bounds is None:
+        return UNBOUNDED
+    if isinstance(bounds, Mapping):
+        return tuple(bounds.get(column, UNBOUNDED))  # type: ignore[return-value]
+    return bounds
+
+
+def _outcome_bounds(conn: Connection, experiment_id: int,
+                    spec: Mapping[str, Any]) -> dict[str, Bounds]:
+    names = _outcome_names(spec)
+    params: dict[str, Any] = {}
+    if any(name in CAPACITIES for name in names):
+        runs = schema.runs
+        text = conn.execute(sa.select(runs.c.params_json)
+                            .where(runs.c.experiment_id == experiment_id)
+                            .order_by(runs.c.id).limit(1)).scalar()
+        params = json.loads(text) if text else {}
+    return {name: natural_bounds(name, _capacity(name, spec, params)) for name in names}
+
+
+def _capacity(name: str, spec: Mapping[str, Any], params: Mapping[str, Any]) -> float | None:
+    """The most agents an ``*_alive`` outcome can count: its parameter, or top of its factor."""
+    dotted = CAPACITIES.get(name)
+    if dotted is None:
+        return None
+    section, key = dotted.split(".", 1)
+    candidates = [(params.get(section) or {}).get(key)]
+    domain = (spec.get("factors") or {}).get(dotted)
+    if isinstance(domain, Mapping):
+        candidates.append(domain.get("high"))
+    elif isinstance(domain, Sequence) and not isinstance(domain, str):
+        candidates.extend(domain)
+    numbers = [float(v) for v in candidates
+               if isinstance(v, int | float) and not isinstance(v, bool)]
+    return max(numbers) if numbers else None
+
+
 def _half_width(std: np.ndarray, n: np.ndarray, level: float) -> np.ndarray:
     from scipy import stats  # on use: it costs ~1 s, and the sweep runner imports this module
 
@@ -620,11 +817,10 @@ def _half_width(std: np.ndarray, n: np.ndarray, level: float) -> np.ndarray:
 
 def _ci_record(row: Any) -> dict[str, Any]:
     return {"mean": row.mean, "ci_low": row.ci_low, "ci_high": row.ci_high,
-            "std": row.std, "n": int(row.n)}
+            "std": row.std, "n": int(row.n), "small_sample": bool(row.small_sample)}
 
 
-def _design_points(data: _Experiment) -> list[dict[str, Any]]:
-    table = mean_ci(data.runs, data.outcomes, by="sample_index")
+def _design_points(data: _Experiment, table: pd.DataFrame) -> list[dict[str, Any]]:
     first = data.runs.drop_duplicates("sample_index").set_index("sample_index")
     points = []
     for index, group in table.groupby("sample_index", sort=True):

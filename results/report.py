@@ -6,6 +6,11 @@ per design point for factorial designs); each outcome's trajectory over the step
 outcome against each factor; the sensitivity indices of sobol and morris designs; the
 failed runs; and the experiment's spec, so the page says what was run.
 
+Intervals respect their outcome's natural range (:func:`results.analysis.outcome_bounds`),
+sensitivity intervals are bootstrapped from the experiment's root seed (so the page shows
+the same numbers as ``ifsim sweep --json``), and every interval or index resting on a
+small sample (:mod:`results.stats` thresholds) is flagged on the page.
+
 Money outcomes and factors (names ending in ``_cents``) are shown in yuan. Figures are
 drawn on :class:`matplotlib.figure.Figure` directly, never through pyplot.
 """
@@ -30,13 +35,16 @@ from results.analysis import (
     AnalysisError,
     mean_ci,
     morris_indices,
+    outcome_bounds,
     outcomes_frame,
     run_counts,
+    sensitivity_notes,
     sobol_indices,
     timeseries_long,
 )
 from results.plots import save_figure
 from results.schema import RunStatus
+from results.stats import SMALL_SAMPLE_N
 from results.store import RunStore
 
 #: Factorial designs with at most this many points get one trajectory per point.
@@ -105,6 +113,7 @@ class _Report:
         self.outcomes = [str(n) for n in (spec.get("outcomes") or {}).get("names") or []]
         self.kind = str((spec.get("design") or {}).get("kind", "factorial"))
         self.runs = outcomes_frame(store, self.experiment)
+        self.bounds = outcome_bounds(store, self.experiment)
         self.points = self.runs.drop_duplicates("sample_index").set_index("sample_index")
 
     def build(self) -> str:
@@ -137,24 +146,27 @@ class _Report:
     def _outcomes_section(self) -> str:
         if not self.outcomes:
             return ""
-        table = mean_ci(self.runs, self.outcomes)
+        table = mean_ci(self.runs, self.outcomes, bounds=self.bounds)
         rows = []
         for stat in table.itertuples(index=False):
             scale, unit = _unit(stat.variable)
             rows.append([stat.variable, unit or "", _num(stat.mean * scale, unit),
                          _interval(stat.ci_low * scale, stat.ci_high * scale, unit),
-                         _num(stat.std * scale, unit), stat.n])
-        header = ["outcome", "unit", "mean", "95% CI", "std. dev.", "runs"]
+                         _num(stat.std * scale, unit), stat.n,
+                         "yes" if stat.small_sample else ""])
+        header = ["outcome", "unit", "mean", "95% CI", "std. dev.", "runs", "small sample"]
         parts = ["<h2>Outcomes</h2>",
                  "<p>Value of each outcome at the last step of each done run, over all "
-                 "runs; Student-t 95% confidence intervals.</p>",
-                 _table(header, rows, text_columns=2)]
+                 "runs; Student-t 95% confidence intervals, cut to the range the outcome "
+                 "cannot leave (rates and shares in [0, 1], money and counts of platforms "
+                 "from 0, platforms alive at most the world's count).</p>",
+                 _table(header, rows, text_columns=2), _small_note(table)]
         if self.kind == "factorial" and 1 < len(self.points) <= MAX_POINT_ROWS:
             parts += ["<h3>By design point</h3>", self._points_table()]
-        return "\n".join(parts)
+        return "\n".join(part for part in parts if part)
 
     def _points_table(self) -> str:
-        stats = mean_ci(self.runs, self.outcomes, by="sample_index")
+        stats = mean_ci(self.runs, self.outcomes, by="sample_index", bounds=self.bounds)
         header = ["sample", *self.factors,
                   *(f"{name} ({unit})" if unit else name
                     for name, unit in ((o, _unit(o)[1]) for o in self.outcomes))]
@@ -168,7 +180,7 @@ class _Report:
                              f"{_interval(stat.ci_low * scale, stat.ci_high * scale, unit)} "
                              f"(n={stat.n})")
             rows.append(cells)
-        return _table(header, rows, text_columns=0)
+        return _table(header, rows, text_columns=0) + "\n" + _small_note(stats)
 
     def _trajectories_section(self) -> str:
         if not self.outcomes:
@@ -217,7 +229,8 @@ class _Report:
         if self.kind == "sobol":
             note = ("<p>First-order (S1) and total (ST) indices: the share of the outcome's "
                     "variance due to the factor alone and with all its interactions, with "
-                    "95% bootstrap intervals.</p>")
+                    "95% bootstrap intervals (resampled from the experiment's root seed, "
+                    "so they are the same on every report).</p>")
             header = ["outcome", "factor", "S1", "± S1", "ST", "± ST"]
             rows = [[r.outcome, r.factor, _num(r.S1), _num(r.S1_conf), _num(r.ST),
                      _num(r.ST_conf)] for r in table.itertuples(index=False)]
@@ -232,8 +245,12 @@ class _Report:
                 rows.append([r.outcome, r.factor, unit or "", _num(r.mu_star * scale, unit),
                              _num(r.mu_star_conf * scale, unit), _num(r.sigma * scale, unit),
                              _num(r.mu * scale, unit)])
-        return "\n".join([f"<h2>{_esc(title)}</h2>", note, _table(header, rows, text_columns=3),
-                          *images])
+        warnings = [f'<p class="note">{_esc(line)}</p>'
+                    for line in sensitivity_notes(self.kind, self.spec.get("design") or {},
+                                                  table)]
+        labels = 2 if self.kind == "sobol" else 3  # outcome, factor (and morris's unit)
+        return "\n".join([f"<h2>{_esc(title)}</h2>", note, *warnings,
+                          _table(header, rows, text_columns=labels), *images])
 
     def _failed_section(self) -> str:
         runs = self.store.experiment_runs(self.record["id"])
@@ -254,15 +271,16 @@ class _Report:
 
     def _trajectory_figure(self, outcome: str, series: pd.DataFrame, split: bool) -> Figure:
         scale, unit = _unit(outcome)
+        bounds = self.bounds.get(outcome, (None, None))
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.subplots()
         if split:
-            stats = mean_ci(series, "value", by=["sample_index", "step"])
+            stats = mean_ci(series, "value", by=["sample_index", "step"], bounds=bounds)
             for i, (index, group) in enumerate(stats.groupby("sample_index", sort=True)):
                 _band(ax, group, scale, self._point_label(index), f"C{i}")
             ax.legend(fontsize="small")
         else:
-            _band(ax, mean_ci(series, "value", by="step"), scale,
+            _band(ax, mean_ci(series, "value", by="step", bounds=bounds), scale,
                   f"mean of {series['run_id'].nunique()} runs", "C0")
         ax.set_title(_mpl(f"{outcome}: mean and 95% confidence band"))
         ax.set_xlabel("step")
@@ -303,6 +321,16 @@ class _Report:
     def _save(self, fig: Figure, name: str, alt: str) -> str:
         save_figure(fig, self.directory / name)
         return f'<p><img src="{_esc(name)}" alt="{_esc(alt)}"></p>'
+
+
+def _small_note(stats: pd.DataFrame) -> str:
+    """A warning under a table whose intervals rest partly on fewer than SMALL_SAMPLE_N runs."""
+    small = stats[stats["small_sample"] & (stats["n"] > 0)]
+    if small.empty:
+        return ""
+    return (f'<p class="note">Small sample: {len(small)} of {len(stats)} intervals here rest '
+            f"on fewer than {SMALL_SAMPLE_N} runs (n = {int(small['n'].min())} to "
+            f"{int(small['n'].max())}); treat them as rough.</p>")
 
 
 def _band(ax: Axes, stats: pd.DataFrame, scale: float, label: str, color: str) -> None:

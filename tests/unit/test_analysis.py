@@ -30,12 +30,15 @@ from results.analysis import (
     headline,
     mean_ci,
     morris_indices,
+    natural_bounds,
+    outcome_bounds,
     outcomes_frame,
     run_counts,
     salib_problem,
     sobol_indices,
     timeseries_long,
 )
+from results.stats import wilson_interval
 
 Outcome = Callable[[dict[str, Any], int], dict[str, Any]]
 
@@ -58,7 +61,8 @@ def make_spec(name: str, design: dict[str, Any], factors: dict[str, Any],
 
 def store_experiment(store: RunStore, spec: dict[str, Any], points: list[dict[str, Any]],
                      outcome: Outcome, *, leave: int = 0, fail: int = 0,
-                     events: bool = False) -> dict[tuple[int, int], dict[str, Any]]:
+                     events: bool = False,
+                     params: dict[str, Any] | None = None) -> dict[tuple[int, int], dict[str, Any]]:
     """Record, plan and finish an experiment's runs; return the final outcomes stored.
 
     Each run's time series has ``steps`` rows; the outcomes take their value at the last
@@ -68,7 +72,8 @@ def store_experiment(store: RunStore, spec: dict[str, Any], points: list[dict[st
     name, steps = spec["experiment"]["name"], spec["experiment"]["steps"]
     reps = spec["experiment"]["replications"]
     eid = store.record_experiment(name, spec)
-    planned = [{"sample_index": i, "replication": r, "scenario": "baseline", "params": {},
+    planned = [{"sample_index": i, "replication": r, "scenario": "baseline",
+                "params": params or {},
                 "factors": point, "seed": 1000 * i + r, "steps": steps}
                for i, point in enumerate(points) for r in range(reps)]
     store.plan_runs(eid, planned, "0.1.0", "test-host")
@@ -173,8 +178,9 @@ def test_outcomes_frame_has_the_last_step_of_every_done_run(
 def test_mean_ci_by_factors_matches_a_hand_computation(
         store: RunStore, factorial: dict[tuple[int, int], dict[str, Any]]) -> None:
     table = mean_ci(outcomes_frame(store, "fact"), ["loss_rate"], by=[A, B])
-    assert list(table.columns) == [A, B, "variable", "mean", "std", "n", "ci_low", "ci_high"]
-    assert len(table) == 4
+    assert list(table.columns) == [A, B, "variable", "mean", "std", "n", "ci_low", "ci_high",
+                                   "small_sample"]
+    assert len(table) == 4 and table["small_sample"].all()  # 1 to 3 replications
     for row in table.itertuples(index=False):
         index = FACTORIAL_POINTS.index({A: row[0], B: row[1]})
         values = np.array([v["loss_rate"] for (i, _), v in factorial.items() if i == index])
@@ -206,6 +212,72 @@ def test_mean_ci_over_all_rows_single_values_and_bad_level() -> None:
         mean_ci(frame, "v", level=95)
     with pytest.raises(ValueError, match="nope"):
         mean_ci(frame, "nope")
+
+
+def test_mean_ci_clips_to_bounds_and_uses_wilson_for_proportions() -> None:
+    frame = pd.DataFrame({"alive": [9, 10, 8], "loss": [0.0, 0.0, 300.0],
+                          "failed": [True, False, False], "free": [0.0, 0.0, 300.0]})
+    table = mean_ci(frame, ["alive", "loss", "failed", "free"],
+                    bounds={"alive": (0, 10), "loss": (0, None)}).set_index("variable")
+    half = stats.t.ppf(0.975, 2) / math.sqrt(3)  # s = 1 for alive
+    assert table.loc["alive", "ci_low"] == pytest.approx(9 - half)  # 6.52, not clipped
+    assert table.loc["alive", "ci_high"] == 10.0  # 11.48 platforms in a 10-platform world
+    assert table.loc["loss", "ci_low"] == 0.0 and table.loc["free", "ci_low"] < 0.0
+    assert table.loc["loss", "ci_high"] == table.loc["free", "ci_high"]
+    low, high = wilson_interval(1, 3)
+    assert (table.loc["failed", "ci_low"], table.loc["failed", "ci_high"]) == (low, high)
+    assert table["small_sample"].all()
+    one_tuple = mean_ci(frame, ["alive", "loss"], bounds=(0, 10))
+    assert one_tuple["ci_high"].max() == 10.0 and one_tuple["ci_low"].min() >= 0.0
+    many = mean_ci(pd.DataFrame({"v": np.arange(12.0)}), "v")
+    assert not many.loc[0, "small_sample"]
+
+
+def test_natural_bounds_rule() -> None:
+    assert natural_bounds("arrears_rate") == (0.0, 1.0)
+    assert natural_bounds("distressed_borrower_share") == (0.0, 1.0)
+    assert natural_bounds("fund_net_outflow_share") == (None, None)  # signed net flow
+    assert natural_bounds("investor_losses_cents") == (0.0, None)
+    assert natural_bounds("platforms_alive", 10) == (0.0, 10.0)
+    assert natural_bounds("platforms_alive") == (0.0, None)
+    assert natural_bounds("fund_yield_annual") == natural_bounds("y") == (None, None)
+
+
+def test_headline_intervals_stay_within_the_outcomes_bounds(store: RunStore) -> None:
+    finals = {0: (9, 0, 0.99), 1: (10, 0, 1.0), 2: (8, 300, 0.97)}
+
+    def outcome(point: dict[str, Any], replication: int) -> dict[str, Any]:
+        alive, losses, rate = finals[replication]
+        return {"platforms_alive": alive, "investor_losses_cents": losses,
+                "arrears_rate": rate}
+
+    spec = make_spec("bounded", {"kind": "factorial"}, {B: [0.1]},
+                     ["platforms_alive", "investor_losses_cents", "arrears_rate"],
+                     replications=3)
+    store_experiment(store, spec, [{B: 0.1}], outcome,
+                     params={"world": {"n_platforms": 10}, "macro": {}})
+    assert outcome_bounds(store, "bounded") == {
+        "platforms_alive": (0.0, 10.0), "investor_losses_cents": (0.0, None),
+        "arrears_rate": (0.0, 1.0)}
+    result = headline(store, "bounded")
+    alive = result["outcomes"]["platforms_alive"]
+    assert (alive["mean"], alive["ci_high"], alive["small_sample"]) == (9.0, 10.0, True)
+    assert 6.5 < alive["ci_low"] < 6.6
+    assert result["outcomes"]["investor_losses_cents"]["ci_low"] == 0.0
+    assert result["outcomes"]["arrears_rate"]["ci_high"] == 1.0
+    assert result["small_sample"] is True
+    assert any(note.startswith("small sample: 3 of 3 intervals over all done runs rest on "
+                               "fewer than 10 runs (n = 3 to 3)") for note in result["notes"])
+    assert result["design_points"][0]["outcomes"]["platforms_alive"]["ci_high"] == 10.0
+
+
+def test_a_platform_count_factor_raises_the_cap(store: RunStore) -> None:
+    spec = make_spec("sized", {"kind": "factorial"}, {"world.n_platforms": [10, 12]},
+                     ["platforms_alive"])
+    store_experiment(store, spec, [{"world.n_platforms": 10}, {"world.n_platforms": 12}],
+                     lambda p, r: {"platforms_alive": int(p["world.n_platforms"])},
+                     params={"world": {"n_platforms": 10}})
+    assert outcome_bounds(store, "sized") == {"platforms_alive": (0.0, 12.0)}
 
 
 def test_timeseries_long_and_events_frame(
@@ -257,7 +329,9 @@ def test_an_experiment_without_done_runs_gives_empty_frames(store: RunStore) -> 
     assert timeseries_long(store, "empty").empty and events_frame(store, "empty").empty
     result = headline(store, "empty")
     assert result["outcomes"]["never_stored"] == {"mean": None, "ci_low": None,
-                                                  "ci_high": None, "std": None, "n": 0}
+                                                  "ci_high": None, "std": None, "n": 0,
+                                                  "small_sample": True}
+    assert "notes" not in result and result["small_sample"] is False  # nothing to flag
     json.dumps(result, allow_nan=False)
 
 
@@ -289,7 +363,9 @@ def test_salib_problem_sorts_factors_and_checks_ranges() -> None:
 
 def test_sobol_indices_match_the_additive_model(sobol_store: RunStore) -> None:
     table = sobol_indices(sobol_store, "additive", seed=5)
-    assert list(table.columns) == ["outcome", "factor", "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(table.columns) == ["outcome", "factor", "S1", "S1_conf", "ST", "ST_conf",
+                                   "small_sample"]
+    assert not table["small_sample"].any()  # N = 256
     assert list(table["factor"]) == ["x1", "x2"]
     for row, share in zip(table.itertuples(), (16 / 17, 1 / 17), strict=True):
         assert abs(row.S1 - share) <= row.S1_conf
@@ -300,6 +376,19 @@ def test_sobol_indices_match_the_additive_model(sobol_store: RunStore) -> None:
     assert x1.ST - x1.ST_conf > x2.ST + x2.ST_conf
 
 
+def test_sobol_intervals_are_seeded_from_the_experiments_seed(sobol_store: RunStore) -> None:
+    # SALib seeds its bootstrap only for a truthy seed; seed 0 used to change every call
+    default = sobol_indices(sobol_store, "additive")
+    assert default.equals(sobol_indices(sobol_store, "additive"))
+    assert default.equals(sobol_indices(sobol_store, "additive", seed=1))  # spec seed is 1
+    zero = sobol_indices(sobol_store, "additive", seed=0)
+    assert zero.equals(sobol_indices(sobol_store, "additive", seed=0))
+    assert not zero["S1_conf"].equals(default["S1_conf"])
+    assert (zero["S1"] == default["S1"]).all()  # only the bootstrap depends on the seed
+    records = headline(sobol_store, "additive")["sobol"]
+    assert records == default.to_dict(orient="records")
+
+
 def test_headline_of_a_sobol_experiment(sobol_store: RunStore) -> None:
     result = headline(sobol_store, "additive")
     json.dumps(result, allow_nan=False)
@@ -307,6 +396,7 @@ def test_headline_of_a_sobol_experiment(sobol_store: RunStore) -> None:
     assert result["sobol"][0]["S1"] == pytest.approx(16 / 17, abs=0.05)
     assert result["outcomes"]["y"]["mean"] == pytest.approx(2.5, abs=0.01)
     assert "notes" not in result and "design_points" not in result
+    assert result["small_sample"] is False
 
 
 def test_sobol_reads_which_factor_each_block_varies(store: RunStore) -> None:
@@ -318,8 +408,14 @@ def test_sobol_reads_which_factor_each_block_varies(store: RunStore) -> None:
                      lambda p, r: {**linear(p, r), "c": 3})
     table = sobol_indices(store, "flipped").set_index(["outcome", "factor"])
     assert table.loc[("y", "x1"), "S1"] > 0.8 > 0.2 > table.loc[("y", "x2"), "S1"]
-    assert table.loc["c"].isna().all().all()  # constant outcome: no variance to apportion
-    assert headline(store, "flipped")["sobol"][2]["S1"] is None
+    # constant outcome: no variance to apportion
+    assert table.loc["c", ["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
+    assert table["small_sample"].all()  # N = 32
+    result = headline(store, "flipped")
+    assert result["sobol"][2]["S1"] is None and result["sobol"][2]["small_sample"] is True
+    assert result["small_sample"] is True
+    assert any(note.startswith("small sample: Sobol base sample N = 32 (below 64)")
+               for note in result["notes"])
 
 
 def test_sobol_refuses_other_designs_and_incomplete_sweeps(
@@ -344,7 +440,9 @@ def test_morris_ranks_the_stronger_factor_first(store: RunStore) -> None:
                      ["y"], replications=2)
     store_experiment(store, spec, rows_of(x, ["x1", "x2"]), linear)
     table = morris_indices(store, "screen").set_index("factor")
-    assert list(table.columns) == ["outcome", "mu_star", "mu_star_conf", "sigma", "mu"]
+    assert list(table.columns) == ["outcome", "mu_star", "mu_star_conf", "sigma", "mu",
+                                   "small_sample"]
+    assert not table["small_sample"].any()  # 20 trajectories
     assert table.loc["x1", "mu_star"] > table.loc["x2", "mu_star"]
     assert table.loc["x1", "mu_star"] == pytest.approx(4.0)
     assert table.loc["x2", "mu_star"] == pytest.approx(1.0)
@@ -352,3 +450,16 @@ def test_morris_ranks_the_stronger_factor_first(store: RunStore) -> None:
     result = headline(store, "screen")
     json.dumps(result, allow_nan=False)
     assert [r["factor"] for r in result["morris"]] == ["x1", "x2"]
+    assert result["morris"] == morris_indices(store, "screen").to_dict(orient="records")
+    assert morris_indices(store, "screen", seed=0).equals(morris_indices(store, "screen", seed=0))
+
+
+def test_a_short_morris_design_is_flagged(store: RunStore) -> None:
+    x = morris_sample.sample(UNIT_SQUARE, 4, num_levels=4, seed=3)
+    spec = make_spec("short", {"kind": "morris", "samples": 4, "levels": 4}, UNIT_RANGES,
+                     ["y"])
+    store_experiment(store, spec, rows_of(x, ["x1", "x2"]), linear)
+    assert morris_indices(store, "short")["small_sample"].all()
+    result = headline(store, "short")
+    assert result["small_sample"] is True and result["morris"][0]["small_sample"] is True
+    assert "small sample: 4 Morris trajectories (fewer than 10)" in " ".join(result["notes"])

@@ -27,7 +27,8 @@ UNIT_RANGES = {"x1": {"low": 0.0, "high": 1.0}, "x2": {"low": 0.0, "high": 1.0}}
 def store_experiment(store: RunStore, name: str, design: dict[str, Any],
                      factors: dict[str, Any], points: list[dict[str, Any]],
                      outcome: Callable[[dict[str, Any], int], dict[str, Any]], *,
-                     replications: int = 1, done: int | None = None, fail: int = 0) -> None:
+                     replications: int = 1, done: int | None = None, fail: int = 0,
+                     params: dict[str, Any] | None = None) -> None:
     """Record and plan the design; finish the first ``done`` runs, fail the next ``fail``."""
     steps = 4
     spec = {"experiment": {"name": name, "scenario": "baseline", "steps": steps,
@@ -36,7 +37,8 @@ def store_experiment(store: RunStore, name: str, design: dict[str, Any],
             "outcomes": {"names": sorted(outcome(points[0], 0))}}
     eid = store.record_experiment(name, spec)
     store.plan_runs(eid, [{"sample_index": i, "replication": r, "scenario": "baseline",
-                           "params": {}, "factors": p, "seed": 10 * i + r, "steps": steps}
+                           "params": params or {}, "factors": p, "seed": 10 * i + r,
+                           "steps": steps}
                           for i, p in enumerate(points) for r in range(replications)],
                     "0.1.0", "test-host")
     runs = list(store.experiment_runs(eid).itertuples())
@@ -104,6 +106,22 @@ def test_factorial_report_links_its_figures_and_escapes_names(
     assert re.search(r"<td[^>]*>investor_losses_cents</td><td[^>]*>yuan</td>"
                      r"<td>1,234.56</td><td>\[1,234.56, 1,234.56\]</td>", text)
     assert "<td>0</td><td>0</td><td>7</td><td>1</td><td>8</td>" in text  # runs by status
+    # 7 runs overall and 1 or 2 per design point: every interval is flagged
+    assert "<th>small sample</th>" in text and text.count("<td>yes</td>") == 2
+    assert "Small sample: 2 of 2 intervals here rest on fewer than 10 runs (n = 7 to 7)" in text
+    assert "Small sample: 8 of 8 intervals here rest on fewer than 10 runs (n = 1 to 2)" in text
+
+
+def test_platform_intervals_stop_at_the_worlds_platform_count(store: RunStore,
+                                                              tmp_path: Path) -> None:
+    alive = {0: 9, 1: 10, 2: 8}  # mean 9, t-interval [6.52, 11.48] before clipping
+    store_experiment(store, "ten", {"kind": "factorial"}, {"x1": [0.5]}, [{"x1": 0.5}],
+                     lambda p, r: {"platforms_alive": alive[r], "investor_losses_cents": 0},
+                     replications=3, params={"world": {"n_platforms": 10}})
+    text = write_report(store, "ten", tmp_path).read_text()
+    assert re.search(r"<td[^>]*>platforms_alive</td><td[^>]*></td><td>9</td>"
+                     r"<td>\[6.516, 10\]</td>", text)
+    assert "11.48" not in text
 
 
 def test_money_is_drawn_in_yuan_per_design_point(factorial: RunStore, tmp_path: Path) -> None:
@@ -127,6 +145,10 @@ def test_sobol_report_has_index_bars(store: RunStore, tmp_path: Path) -> None:
     assert assert_pngs(page) == ["factors-y.png", "sobol-y.png", "trajectory-y.png"]
     text = page.read_text()
     assert "<h2>Sobol&#x27; indices</h2>" in text and "<th>ST</th>" in text
+    assert "small sample: Sobol base sample N = 8 (below 64)" in text
+    again = write_report(store, "sob", tmp_path / "again").read_text()
+    table = re.compile(r"<th>± ST</th>.*?</table>", re.S)
+    assert table.search(text).group(0) == table.search(again).group(0)  # same intervals
 
 
 def test_morris_report_and_an_incomplete_sobol_sweep(store: RunStore, tmp_path: Path) -> None:
@@ -134,7 +156,9 @@ def test_morris_report_and_an_incomplete_sobol_sweep(store: RunStore, tmp_path: 
     points = [dict(zip(["x1", "x2"], map(float, row), strict=True)) for row in x]
     store_experiment(store, "mor", {"kind": "morris", "samples": 4, "levels": 4}, UNIT_RANGES,
                      points, linear)
-    assert "morris-y.png" in assert_pngs(write_report(store, "mor", tmp_path))
+    page = write_report(store, "mor", tmp_path)
+    assert "morris-y.png" in assert_pngs(page)
+    assert "small sample: 4 Morris trajectories (fewer than 10)" in page.read_text()
 
     x = sobol_sample.sample(UNIT_SQUARE, 2, calc_second_order=False, seed=4)
     points = [dict(zip(["x1", "x2"], map(float, row), strict=True)) for row in x]
