@@ -8,12 +8,20 @@ the whole population and read as the per-borrower rule they implement (design.md
   scores (source 000 and 004 on fake and brushed credit data).
 - A borrower falls into distress with a weekly hazard from its PD conditional on the
   common macro/real-estate factor (Vasicek one-factor, see ``ecosystem.macro``); a
-  distressed borrower loses its income and misses instalments on every platform at once.
+  distressed borrower keeps only ``distressed_income_share`` of its income (odd jobs,
+  family support) and misses instalments on every platform at once.
 - A healthy borrower asks for loans (amount, maturity, purpose) and repays equal weekly
   instalments out of income, within a debt-service limit and the borrowing caps per
   platform and in total (Interim Measures 2016: 200k / 1m yuan for individuals).
-- Once every loan of a distressed borrower is written off it leaves and is replaced by a
-  new borrower (a constant population of potential borrowers).
+- Every borrower keeps precautionary savings in the bank card linked to its loans: a
+  buffer of ``cash_buffer_weeks`` weeks of the income it now receives, and spends what
+  lies above it, loan proceeds included (buffer-stock saving: households hold a target
+  stock of liquid wealth against income shocks, Deaton 1991, Carroll 1997). That card is
+  what the platform debits when a loan defaults and what collectors draw on afterwards
+  (source 003, see ``ecosystem.waterfall``).
+- Once every loan of a distressed borrower is written off and every claim against it
+  is closed, it leaves with its cash and is replaced by a new borrower (a constant
+  population of potential borrowers).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ class BorrowerPopulation:
     score: np.ndarray           # observable credit score, logit units (higher = safer)
     brushed: np.ndarray         # bool: credit record brushed
     income_cents_weekly: np.ndarray
-    distressed: np.ndarray      # bool: income lost, not paying
+    distressed: np.ndarray      # bool: income reduced, not paying
     loans_taken: np.ndarray     # count of loans ever taken (for inspection)
 
     @property
@@ -62,7 +70,7 @@ class Borrower(mesa.Agent):
 
     @property
     def distressed(self) -> bool:
-        """Whether the borrower has lost its income and stopped paying."""
+        """Whether the borrower is in distress: reduced income, no instalments paid."""
         return bool(self.model.borrowers.distressed[self.idx])
 
     @property
@@ -121,21 +129,42 @@ class Borrower(mesa.Agent):
         pop.distressed |= hit
 
     @classmethod
-    def earn_income(cls, model: mesa.Model) -> None:
-        """Healthy borrowers receive this week's income (from outside the model)."""
+    def weekly_income_cents(cls, model: mesa.Model) -> np.ndarray:
+        """What each borrower earns a week now: its income, or the reduced income of a
+        distressed borrower (``distressed_income_share`` of it: odd jobs, family help)."""
         pop = model.borrowers
-        healthy = ~pop.distressed
-        model.ledger.transfer_batch(model.accounts["world.income"], pop.account[healthy],
-                                    pop.income_cents_weekly[healthy], "borrower income")
+        reduced = floor_cents(pop.income_cents_weekly
+                              * model.params.borrower.distressed_income_share)
+        return np.where(pop.distressed, reduced, pop.income_cents_weekly)
+
+    @classmethod
+    def earn_income(cls, model: mesa.Model) -> None:
+        """Borrowers receive this week's income, reduced if distressed (from outside)."""
+        pop = model.borrowers
+        income = cls.weekly_income_cents(model)
+        has = income > 0
+        model.ledger.transfer_batch(model.accounts["world.income"], pop.account[has],
+                                    income[has], "borrower income")
 
     @classmethod
     def spend_remaining_cash(cls, model: mesa.Model) -> None:
-        """Whatever income is left after instalments is consumed (leaves the model)."""
+        """Cash above the precautionary buffer is consumed (leaves the model).
+
+        The buffer is ``cash_buffer_weeks`` weeks of the income the borrower now
+        receives (buffer-stock saving, Deaton 1991, Carroll 1997; thin by default, since
+        households that borrow at 10-20% a year are liquidity-constrained). Loan proceeds
+        fill a buffer that is short and the rest is spent. A borrower who falls into
+        distress runs its buffer down to the smaller target of its reduced income: a
+        forced debit soon after the first missed instalment (guaranteed loans) finds more
+        in the card than one at write-off weeks later.
+        """
         pop = model.borrowers
-        cash = model.ledger.balances(pop.account)
-        has = cash > 0
+        target = floor_cents(cls.weekly_income_cents(model)
+                             * model.params.borrower.cash_buffer_weeks)
+        excess = model.ledger.balances(pop.account) - target
+        has = excess > 0
         model.ledger.transfer_batch(pop.account[has], model.accounts["world.spending"],
-                                    cash[has], "borrower spending")
+                                    excess[has], "borrower spending")
 
     @classmethod
     def pay_instalments(cls, model: mesa.Model, rows: np.ndarray, due: np.ndarray,
@@ -176,9 +205,20 @@ class Borrower(mesa.Agent):
 
     @classmethod
     def replace_departed(cls, model: mesa.Model) -> None:
-        """Distressed borrowers with no loans left leave; new borrowers take their place."""
+        """Distressed borrowers with no loans and no open claims against them leave,
+        taking their cash with them; new borrowers (empty accounts) take their place.
+
+        A borrower that collectors are still pursuing stays until its claims are
+        collected or lapse (``guarantor.recovery_weeks``).
+        """
         pop = model.borrowers
         open_loans = model.loans.by_borrower_count(pop.n)
-        gone = np.flatnonzero(pop.distressed & (open_loans == 0))
+        pursued = model.recoveries.pursued_borrowers(pop.n)
+        gone = np.flatnonzero(pop.distressed & (open_loans == 0) & ~pursued)
         if gone.size:
+            cash = model.ledger.balances(pop.account[gone])
+            has = cash > 0
+            model.ledger.transfer_batch(pop.account[gone[has]],
+                                        model.accounts["world.spending"], cash[has],
+                                        "departing borrower's cash")
             cls.draw_characteristics(model, pop, gone)

@@ -14,8 +14,11 @@ State lives in :class:`InvestorPopulation` columns; rules are vectorized (design
 - Beliefs: the perceived loss rate of a platform is a public, exponentially weighted
   average of its disclosed arrears, plus a market-wide news term that jumps with every
   platform failure and decays (information contagion, domain.md s.4 channel 3).
-- Guarantees: while a guarantor stands behind a platform, investors discount its
-  perceived risk by ``guarantee_trust`` (principal is promised back; source 003).
+- Guarantees: investors discount the credit part of a guaranteed platform's perceived
+  risk by the share of it its guarantors can observably cover: their capital against the
+  losses they would owe on the guaranteed book at the investors' own perceived loss rate
+  (``EcosystemModel.guarantee_coverage``; source 003 on buy-back by the credit-service
+  institution). A guarantor with thin capital, or none left standing, is worth nothing.
 - Withdrawal: an investor asks for all its units back from a platform whose perceived
   loss rate exceeds its own tolerance ("withdraw when their view of a platform sours").
 """
@@ -90,7 +93,7 @@ class Investor(mesa.Agent):
     @property
     def platform_cents(self) -> int:
         """Value of all platform holdings."""
-        values = self.model.holdings.slot_values_cents(self.model.unit_prices_cents())
+        values = self.model.holdings.slot_values_cents(self.model.unit_values_cents())
         return int(values[self.idx].sum())
 
     # -- population ------------------------------------------------------------------
@@ -137,8 +140,8 @@ class Investor(mesa.Agent):
     def perceived_loss(cls, model: mesa.Model) -> np.ndarray:
         """Perceived annual loss rate of each platform, news included."""
         pop = model.investors
-        trust = model.params.investor.guarantee_trust * model.guaranteed_mask()
-        return (pop.perceived_loss_annual + pop.news_annual) * (1.0 - trust)
+        covered = model.guarantee_coverage(pop.perceived_loss_annual)
+        return pop.perceived_loss_annual * (1.0 - covered) + pop.news_annual
 
     @classmethod
     def ask_back_from_feared_platforms(cls, model: mesa.Model) -> None:
@@ -154,9 +157,8 @@ class Investor(mesa.Agent):
         """Investors who reconsider this week choose target shares by a logit on yield."""
         pop, p, rng = model.investors, model.params.investor, model.rng
         who = np.flatnonzero(rng.random(pop.n) < p.rebalance_prob_weekly)
-        prices = model.unit_prices_cents()
         hold = model.holdings
-        slot_value = hold.slot_values_cents(prices)[who]
+        slot_value = hold.slot_values_cents(model.unit_values_cents())[who]
         deposit = model.ledger.balances(pop.account[who])
         fund = model.fund_holdings_of(who)
         wealth = deposit + fund + slot_value.sum(axis=1)

@@ -7,8 +7,16 @@ Redemptions are met from cash, then by breaking deposits early (forfeiting inter
 then by selling bonds at a fire-sale discount that grows with the share sold; the loss is
 borne by the holders who stay, a first-mover advantage that makes runs possible
 (Diamond and Dybvig 1983; source 000 on Yu'ebao's liquidity risk). No lender of last
-resort stands behind it. An optional instant-redemption cap (T+0, 10,000 yuan a day from
-June 2018) limits what one holder can take out in a week.
+resort stands behind it.
+
+Redemptions are honoured in full (as far as the fund can raise cash). Under the T+0 rule
+(CSRC and PBoC guidance effective 1 June 2018: instant redemption at most 10,000 yuan per
+user per day per fund; ``shared/data/regulatory_timeline.csv``, Caixin 2018-06-02) only
+the instant part reaches the holder's bank deposit the same day; the rest is paid T+1,
+waiting in the holder's payment-app balance until the payment firm's next settlement (the
+start of the next step, the model's T+1). A step is a week and a holder's redemption is
+one request made on one day, so the day-level rule (:func:`split_t0`) applies to each
+request as it stands.
 """
 
 from __future__ import annotations
@@ -17,6 +25,17 @@ import mesa
 import numpy as np
 
 from ecosystem.money import floor_cents, pro_rata, weekly_rate
+
+
+def split_t0(requested_cents, cap_cents_daily: int):
+    """Split one day's redemption request into the same-day (T+0) and next-day (T+1) parts.
+
+    The instant part is at most the daily cap; the rest is paid the next day, so nothing
+    is dropped. A cap of 0 means no cap (all same day). Works on ints and int arrays.
+    """
+    same_day = requested_cents if cap_cents_daily <= 0 else np.minimum(requested_cents,
+                                                                       cap_cents_daily)
+    return same_day, requested_cents - same_day
 
 
 class MoneyMarketFund(mesa.Agent):
@@ -79,15 +98,20 @@ class MoneyMarketFund(mesa.Agent):
 
     def redeem(self, positions: np.ndarray, requested_cents: np.ndarray,
                dst_accounts: np.ndarray) -> np.ndarray:
-        """Pay redemptions (capped per holder by the T+0 cap); returns amounts paid."""
-        cap = self.model.params.fund.t0_cap_cents
+        """Pay redemptions in full, up to each holding and the cash the fund can raise.
+
+        One request per holder (positions are distinct). The T+0 part goes to the
+        holder's bank deposit now; the rest waits in its app balance, owed to its bank
+        deposit at the next settlement (T+1). Returns the amounts paid, both parts.
+        """
         want = np.minimum(requested_cents, self.holdings_cents[positions])
-        if cap > 0:
-            want = np.minimum(want, cap)
         self.raise_cash(int(want.sum()))
         paid = want if self.cash_cents() >= want.sum() else pro_rata(self.cash_cents(), want)
         np.subtract.at(self.holdings_cents, positions, paid)
-        self.firm.route(self.cash_account, dst_accounts, paid, "fund redemption")
+        now, next_day = split_t0(paid, self.model.params.fund.t0_cap_cents_daily)
+        self.firm.route(self.cash_account, dst_accounts, now, "fund redemption (T+0)")
+        self.firm.hold_for_clients(self.cash_account, positions, next_day,
+                                   "fund redemption (T+1)", owed_to_bank=True)
         self.outflow_cents += int(paid.sum())
         return paid
 

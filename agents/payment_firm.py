@@ -6,8 +6,20 @@ the payment app (client money, backed by client reserve funds, 备付金); the n
 (T+1) the firm sweeps a share of fund users' idle balances into its partner money-market
 fund (the Yu'ebao "fund + third-party payment" model, source 000) and sends the rest to
 the investors' bank deposits. A share of client reserves is held at the central bank
-(``reserve_centralisation_ratio``: 20% in April 2017 rising to 100% in January 2019),
-the rest at the firm's bank, where it earns the deposit rate for the firm.
+(``reserve_centralisation_ratio``: 20% in April 2017 rising to 100% in January 2019;
+PBoC notice Yinbanfa [2017] No.10), the rest at the firm's bank. The interest on client
+reserves is the firm's, by two contracts: the bank pays the deposit rate on reserves
+held with it (``agents/bank.py``), and the central bank pays
+``central_bank_reserve_rate_annual`` on centralised reserves, from the
+``world.central_bank`` source. The PBoC paid nothing on them from 2017 (Yinbanfa [2017]
+No.10) and 0.35% a year from January 2020 (Caixin, 2020-01-07), the default here; 0.35%
+is also the PBoC excess-reserve rate from April 2020 (0.72% from 2008 until then). Both
+are paid on what was held over the week just ended, before the T+1 settlement empties
+the balances (reserves held during a week are last week's client money in transit).
+
+Redemption proceeds a fund pays T+1 (over the T+0 cap, ``agents/mmf.py``) wait in the
+app balance too, but the holder asked for them: settlement sends them to its bank
+deposit and never sweeps them back into the fund.
 
 Invariant (tested): reserves at the bank plus at the central bank equal the sum of client
 balances at the end of every step.
@@ -18,7 +30,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ecosystem.money import floor_cents
+from ecosystem.money import floor_cents, weekly_rate
 
 
 class PaymentFirm(mesa.Agent):
@@ -35,6 +47,11 @@ class PaymentFirm(mesa.Agent):
         self.bank = bank
         self.client_investors = client_investors          # investor rows, by client position
         self.client_balance_cents = np.zeros(len(client_investors), np.int64)
+        # the part of each client balance owed to its bank deposit (not to be swept)
+        self.owed_to_bank_cents = np.zeros(len(client_investors), np.int64)
+        # reserves held over the week, at the bank and at the central bank (for interest)
+        self.held_at_bank_cents = 0
+        self.held_at_central_bank_cents = 0
         self.fees_due_cents = np.zeros(model.params.world.n_platforms, np.int64)
         self.settled_cents = 0
 
@@ -77,13 +94,20 @@ class PaymentFirm(mesa.Agent):
             np.add.at(self.fees_due_cents, fee_platforms, fees)
 
     def hold_for_clients(self, src: np.ndarray | int, positions: np.ndarray,
-                         amounts: np.ndarray, reason: str) -> None:
-        """Receive money for clients; it waits in their app balance until T+1."""
+                         amounts: np.ndarray, reason: str, *,
+                         owed_to_bank: bool = False) -> None:
+        """Receive money for clients; it waits in their app balance until T+1.
+
+        ``owed_to_bank``: the client asked for this money in its bank deposit (a T+1
+        fund redemption), so settlement pays all of it there and sweeps none of it.
+        """
         amounts = np.asarray(amounts, np.int64)
-        if amounts.size == 0:
+        if amounts.size == 0 or amounts.sum() == 0:
             return
         self.model.ledger.transfer_batch(src, self.reserve_bank_account, amounts, reason)
         np.add.at(self.client_balance_cents, positions, amounts)
+        if owed_to_bank:
+            np.add.at(self.owed_to_bank_cents, positions, amounts)
 
     def take_fees_due(self, platform: int) -> int:
         """Fees a platform owes for this week's settlements (reset once billed)."""
@@ -95,6 +119,9 @@ class PaymentFirm(mesa.Agent):
     def settle_client_balances(self) -> None:
         """T+1: sweep fund users' idle balances into the fund; pay the rest to banks."""
         model, ledger = self.model, self.model.ledger
+        self.held_at_bank_cents = ledger.balance(self.reserve_bank_account)
+        self.held_at_central_bank_cents = ledger.balance(self.reserve_central_account)
+        self.earn_central_bank_interest()
         ledger.transfer(self.reserve_central_account, self.reserve_bank_account,
                         ledger.balance(self.reserve_central_account), "reserves recalled")
         balances = self.client_balance_cents
@@ -102,16 +129,31 @@ class PaymentFirm(mesa.Agent):
         if waiting.size == 0:
             return
         investors = self.client_investors[waiting]
-        users = model.investors.fund_user[investors]
-        sweep = np.where(users, floor_cents(balances[waiting]
-                                            * model.params.investor.sweep_share), 0)
-        out = balances[waiting] - sweep
+        sweep = self._sweep_cents(waiting)
         ledger.transfer_batch(self.reserve_bank_account, self.fund.cash_account, sweep,
                               "idle balance swept into fund")
         self.fund.subscribe(waiting, sweep)
         ledger.transfer_batch(self.reserve_bank_account, model.investors.account[investors],
-                              out, "app balance withdrawn to bank")
+                              balances[waiting] - sweep, "app balance withdrawn to bank")
         balances[waiting] = 0
+        self.owed_to_bank_cents[waiting] = 0
+
+    def _sweep_cents(self, waiting: np.ndarray) -> np.ndarray:
+        """What goes into the fund: a share of fund users' idle balances, leaving out
+        redemption proceeds the client asked to have in its bank deposit."""
+        model = self.model
+        idle = self.client_balance_cents[waiting] - self.owed_to_bank_cents[waiting]
+        users = model.investors.fund_user[self.client_investors[waiting]]
+        return np.where(users, floor_cents(idle * model.params.investor.sweep_share), 0)
+
+    def earn_central_bank_interest(self) -> None:
+        """Interest on the reserves held at the central bank over the week just ended, at
+        the rate the PBoC pays on centralised client reserves (payment_firm params)."""
+        rate = self.model.params.payment_firm.central_bank_reserve_rate_annual
+        self.model.ledger.transfer(
+            self.model.accounts["world.central_bank"], self.own_account,
+            floor_cents(self.held_at_central_bank_cents * weekly_rate(rate)),
+            "central bank interest on client reserves")
 
     def rebalance_reserves(self) -> None:
         """Hold the required share of client reserves at the central bank."""

@@ -17,12 +17,23 @@ are promised and who bears losses:
   promised payouts;
 - crowdfunding (众筹): all-or-nothing campaigns (``ecosystem.campaigns``).
 
-Failure has a cause (insolvent, illiquid, absconded, hacked, ordered to exit). Owners of
-a failing platform abscond with what they can reach, much more often without custody
-(Gu, Gui and Huang 2021: 19% of collapses involved absconding; custody lowers it most).
-An absconding ends in disorderly collapse (records lost, a share of loans never
+Failure has a cause (insolvent, illiquid, absconded, hacked, ordered to exit). Whether the
+owners abscond (跑路) is their decision (``owners_abscond``): every week, and again when the
+platform fails, they compare what they could take (their own money and, without bank
+custody, the investors' cash, escrow and risk pool) against what staying is worth to
+them (their capital net of what they owe investors on a broken promise, plus the
+franchise value of future profits), counting the expected sanction (a detection
+probability times a penalty, and losing what they took). Custody lowers what they can
+take, so it lowers absconding through the decision (Gu, Gui and Huang 2021: 19% of
+collapses involved absconding, custody lowers it most; Becker 1968 on the economics of
+crime). An absconding ends in disorderly collapse (records lost, a share of loans never
 collected); otherwise the wind-down is orderly (清盘): loans are collected over time and
 the pool is paid out pro rata.
+
+A claim on a platform is valued at what the pool can pay (``recoverable_value_cents``:
+cash, escrow, performing loans, loans in arrears at the recovery rate observed so far,
+fictitious loans at nothing), never at what was promised; the promise of a fund pool or
+Ponzi scheme is a quantity of its own (``promised_cents``).
 """
 
 from __future__ import annotations
@@ -66,8 +77,15 @@ class Platform(mesa.Agent):
         self.promised_price_cents = 1.0            # unit value promised (fund pool, Ponzi)
         self.investor_inflow_cents = 0
         self.investor_outflow_cents = 0
-        self.investor_loss_cents = 0
+        self.investor_writeoffs_cents = 0          # written off against investors
+        self.investor_recoveries_cents = 0         # recovered for investors later
         self.recent_inflows_cents: list[int] = []
+        # loans outstanding by what they are worth, refreshed with the book
+        self.fictitious_cents = 0
+        self.guaranteed_arrears_cents = 0
+        self.owner_cashflow_cents_weekly = 0.0     # average weekly change in own money
+        self._own_at_week_start = 0
+        self.abscond_penalty_cents = 0             # this owner's sanction if caught
         p = model.params.platform
         self.advertised_yield_annual = self.price(np.array([pd_cutoff_annual / 2]))[0] * (
             1 - p.interest_fee_share) + self.yield_premium()
@@ -113,13 +131,44 @@ class Platform(mesa.Agent):
         return (self.pool_cash_cents() + self.model.ledger.balance(self.escrow_account)
                 + self.book_cents)
 
-    def unit_price_cents(self) -> float:
-        """Value of one pool unit: promised while a promising platform lives, else NAV."""
-        if self.promises_principal and self.alive:
-            return self.promised_price_cents
+    def recoverable_value_cents(self) -> int:
+        """What the investors' pool can pay: cash, escrow, performing loans, guaranteed
+        loans in arrears while their guarantor stands, other loans in arrears at the
+        recovery rate observed so far in the market, fictitious loans at nothing."""
+        arrears = self.arrears_cents - self.guaranteed_arrears_cents
+        recovery = self.model.observed_recovery_rate()
+        value = (self.pool_cash_cents() + self.model.ledger.balance(self.escrow_account)
+                 + self.book_cents - self.fictitious_cents - arrears
+                 + floor_cents(arrears * recovery))
+        return max(int(value), 0)
+
+    def nav_cents(self) -> float:
+        """Recoverable value of one unit."""
         if self.units_total <= 0:
             return 1.0
-        return max(self.pool_value_cents(), 0) / self.units_total
+        return self.recoverable_value_cents() / self.units_total
+
+    def unit_price_cents(self) -> float:
+        """Price at which units are bought and paid out: a living fund pool or Ponzi
+        scheme deals at its promised price (old investors paid from new money);
+        otherwise at recoverable value."""
+        if self.promises_principal and self.alive:
+            return self.promised_price_cents
+        return self.nav_cents()
+
+    def unit_value_cents(self) -> float:
+        """What one unit is worth to its holder: recoverable value, never the promise."""
+        nav = self.nav_cents()
+        if self.promises_principal and self.alive:
+            return min(nav, self.promised_price_cents)
+        return nav
+
+    def promised_cents(self) -> int:
+        """What a living platform that promises principal and yield owes at its
+        promised price (a promise, not wealth); 0 for other platforms."""
+        if not (self.promises_principal and self.alive):
+            return 0
+        return floor_cents(self.units_total * self.promised_price_cents)
 
     def capital_cents(self) -> int:
         """The platform's own money."""
@@ -129,13 +178,11 @@ class Platform(mesa.Agent):
         """Own balance sheet; the pool is the investors' (off balance sheet), except what
         a promising platform owes them beyond the pool's value."""
         capital = self.capital_cents()
-        promised_gap = 0
-        if self.promises_principal:
-            promised_gap = max(int(self.units_total * self.promised_price_cents)
-                               - self.pool_value_cents(), 0)
+        promised_gap = max(self.promised_cents() - self.recoverable_value_cents(), 0)
         return {"assets_cents": capital, "liabilities_cents": promised_gap,
                 "equity_cents": capital - promised_gap,
                 "investor_pool_cents": self.pool_value_cents(),
+                "investor_pool_recoverable_cents": self.recoverable_value_cents(),
                 "risk_pool_cents": self.model.ledger.balance(self.risk_pool_account)}
 
     # -- lending --------------------------------------------------------------------
@@ -194,6 +241,7 @@ class Platform(mesa.Agent):
     def start_week(self) -> None:
         """Roll the inflow window; accrue the promised yield; record the advertised yield."""
         self.recent_inflows_cents = ([*self.recent_inflows_cents, 0])[-4:]
+        self._own_at_week_start = self.capital_cents()
         if self.alive:
             self.yield_sum += self.advertised_yield_annual
             self.yield_weeks += 1
@@ -297,13 +345,15 @@ class Platform(mesa.Agent):
             self.fail(FailureCause.INSOLVENT, "investor pool wiped out")
 
     def fail(self, cause: FailureCause | str, detail: str = "") -> None:
-        """Leave the market. Owners of a failing platform may abscond (always for a Ponzi
-        scheme), taking their own money and, without custody, the investors' cash."""
+        """Leave the market. Owners of a platform failing insolvent or illiquid decide
+        whether to abscond (``owners_abscond``) instead of winding it down."""
         if not self.alive:
             return
         cause = FailureCause(cause)
-        if cause in (FailureCause.INSOLVENT, FailureCause.ILLIQUID) and self._absconds():
+        if cause in (FailureCause.INSOLVENT, FailureCause.ILLIQUID) and \
+                self.owners_abscond(failing=True):
             cause = FailureCause.ABSCONDED
+            detail = f"{detail}; {self.abscond_reason(failing=True)}"
         self.alive = False
         self.failure_cause = cause.value
         self.failed_step = self.model.steps
@@ -312,12 +362,52 @@ class Platform(mesa.Agent):
         self.model.events.log("platform_failure", self.name, cause.value, exposure,
                               detail or f"type={self.kind.label} custody={self.has_custody}")
 
-    def _absconds(self) -> bool:
-        p = self.model.params.platform
-        if self.kind == PlatformType.PONZI:
-            return True
-        chance = p.abscond_prob_custody if self.has_custody else p.abscond_prob_no_custody
-        return bool(self.model.rng.random() < chance)
+    # -- the owners' decision to abscond ---------------------------------------------
+    def note_owner_cashflow(self) -> None:
+        """Average the weekly change in the owners' money (fees, diverted money, less
+        costs and top-ups): the profit they expect to keep earning if they stay."""
+        flow = self.capital_cents() - self._own_at_week_start
+        self.owner_cashflow_cents_weekly = 0.9 * self.owner_cashflow_cents_weekly + 0.1 * flow
+
+    def owners_can_take_cents(self) -> int:
+        """Their own money and, without bank custody, the investors' cash, escrow and the
+        risk pool (with custody the bank releases investor money only on instruction)."""
+        take = self.capital_cents()
+        if not self.has_custody:
+            ledger = self.model.ledger
+            take += sum(ledger.balance(a) for a in (self.pool_account, self.escrow_account,
+                                                    self.risk_pool_account))
+        return take
+
+    def owners_stay_value_cents(self, failing: bool) -> float:
+        """What staying is worth to the owners: their capital once a broken promise is
+        made good to investors (an orderly exit pays that first), plus, unless the
+        platform is failing, the franchise value of the profit they now make."""
+        owed = max(self.promised_cents() - self.recoverable_value_cents(), 0)
+        keep = max(self.capital_cents() - owed, 0)
+        if failing:
+            return float(keep)
+        horizon = self.model.params.platform.owner_horizon_weeks
+        return keep + horizon * max(self.owner_cashflow_cents_weekly, 0.0)
+
+    def owners_abscond(self, failing: bool) -> bool:
+        """Abscond when what they can take, kept only if not caught, less the expected
+        penalty, is worth more than staying (Becker 1968)."""
+        q = self.model.params.platform.fraud_detection_prob
+        take = self.owners_can_take_cents()
+        gain = (1 - q) * take - q * self.abscond_penalty_cents
+        return take > 0 and gain > self.owners_stay_value_cents(failing)
+
+    def abscond_reason(self, failing: bool) -> str:
+        """The numbers behind the decision, for the event log."""
+        return (f"owners could take {self.owners_can_take_cents()} cents, staying worth "
+                f"{int(self.owners_stay_value_cents(failing))}, penalty "
+                f"{self.abscond_penalty_cents}")
+
+    def consider_absconding(self) -> None:
+        """The weekly decision of the owners of a platform in business."""
+        if self.alive and self.model.steps >= 1 and self.owners_abscond(failing=False):
+            self.fail(FailureCause.ABSCONDED, self.abscond_reason(failing=False))
 
     def outcome(self) -> dict:
         """What became of this platform, for run summaries and the platform-types study."""
@@ -331,7 +421,8 @@ class Platform(mesa.Agent):
             "guarantor_failed_step": guarantor_failed_step,
             "investor_inflow_cents": int(self.investor_inflow_cents),
             "investor_outflow_cents": int(self.investor_outflow_cents),
-            "investor_loss_cents": int(self.investor_loss_cents),
+            "investor_writeoffs_cents": int(self.investor_writeoffs_cents),
+            "investor_recoveries_cents": int(self.investor_recoveries_cents),
             "net_loss_cents": self.net_loss_cents(),
         }
 
@@ -342,6 +433,6 @@ class Platform(mesa.Agent):
         return min(steps) if steps else None
 
     def net_loss_cents(self) -> int:
-        """What investors put in minus what they got out and still hold (never below 0)."""
-        held = int(self.units_total * self.unit_price_cents())
-        return max(int(self.investor_inflow_cents - self.investor_outflow_cents - held), 0)
+        """What its investors put in minus what they got back and the recoverable value
+        of what they still hold, summed over investors (each never below 0)."""
+        return int(self.model.investor_losses_by_platform()[self.idx])

@@ -5,9 +5,10 @@ to raise it, all or nothing: each week the platform moves backers' money from it
 into the campaign's escrow; if the goal is reached by the deadline the money goes to the
 project, otherwise it goes back to the pool. Lending campaigns then become ordinary
 loans. Reward campaigns (奖励众筹) pay backers in goods: the pledge is booked as a reward
-claim that is settled at its maturity with goods worth the pledge (entering from outside
-the model) if the project survives, and written off as the backers' loss if the project
-has failed (its owner is in distress).
+claim that is settled at its maturity with goods worth the pledge if the project
+survives, and written off as the backers' loss if the project has failed (its owner is
+in distress). Goods are not money: delivering them extinguishes the backers' claim (their
+units, pro rata, counted as got back at value) and no cash enters the pool.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from ecosystem.contracts import LoanKind
 from ecosystem.loans import LoanStatus
+from ecosystem.markets import pay_in_kind
 
 
 class Campaigns:
@@ -97,7 +99,8 @@ class Campaigns:
             if model.borrowers.distressed[int(loans.borrower[row])]:
                 model.exits.write_off(platform, np.array([row]), "reward not delivered")
                 continue
-            model.ledger.transfer(model.accounts["world.rewards"], platform.pool_account,
-                                  value, "reward delivered to backers (goods)")
+            pay_in_kind(model, platform, value)
             loans.cols["outstanding_cents"][row] = 0
             loans.cols["status"][row] = LoanStatus.REPAID
+            model.refresh_platform_books()
+            model.events.log("campaign", platform.name, "reward delivered (goods)", value)

@@ -1,13 +1,17 @@
 """How a failed platform leaves the market (domain.md section 3, "orderly wind-down or
 disorderly collapse").
 
-Orderly (清盘): the owners take back what capital is left, the loans are collected over
-time and the pool is paid out pro rata every week (``markets.pay_withdrawals``).
+Orderly (清盘): a platform that promised principal and yield first makes good what it
+owes its investors on that promise out of its capital (刚性兑付 binds the operator);
+the owners take back what capital is left, the loans are collected over time and the
+pool is paid out pro rata every week (``markets.pay_withdrawals``).
 Disorderly (owners abscond, 跑路): the owners take their own money and, where investor
 money is not at a custodian bank, the pool's cash and the risk pool too; records are
 lost, so a share of the loans is never collected, and any fictitious loans are exposed
 as worthless.
-Every cent investors lose is recorded against the platform.
+Every cent written off against investors, and every cent recovered for them later, is
+recorded against the platform, as two separate cumulative tallies; what investors lose in
+the end is measured from money in and out (``ecosystem.holdings``).
 """
 
 from __future__ import annotations
@@ -25,26 +29,24 @@ class Exits:
         self.model = model
 
     def record_loss(self, platform, amount_cents: int) -> None:
-        """Investors of ``platform`` lost ``amount_cents``."""
+        """``amount_cents`` of investors' money or loans was written off on ``platform``."""
         amount = int(amount_cents)
         if amount <= 0 or (platform.promises_principal and platform.alive):
             return  # a living fund pool or Ponzi covers losses from its capital (keep_promise)
-        platform.investor_loss_cents += amount
-        self.model.investor_losses_cents += amount
+        platform.investor_writeoffs_cents += amount
+        self.model.investor_writeoffs_cents += amount
 
     def record_recovery(self, platform, amount_cents: int) -> None:
-        """Money recovered for investors reduces what they lost."""
-        amount = min(int(amount_cents), platform.investor_loss_cents)
+        """Money recovered for the investors of ``platform`` (never netted against
+        write-offs: both tallies only grow)."""
+        amount = int(amount_cents)
         if amount > 0:
-            platform.investor_loss_cents -= amount
-            self.model.investor_losses_cents -= amount
+            platform.investor_recoveries_cents += amount
+            self.model.investor_recoveries_cents += amount
 
     def leave(self, platform, cause: FailureCause) -> None:
         """Wind the platform down, orderly or not (``platform.alive`` is already False)."""
         ledger, accounts = self.model.ledger, self.model.accounts
-        if platform.promises_principal:  # the promise is broken: units fall to NAV
-            promised = int(platform.units_total * platform.promised_price_cents)
-            self.record_loss(platform, promised - max(platform.pool_value_cents(), 0))
         if cause in DISORDERLY:
             platform.disorderly = True
             ledger.transfer(platform.own_account, accounts["world.absconded"],
@@ -53,10 +55,22 @@ class Exits:
                 self._take_investor_cash(platform)
             self._lose_records(platform)
         else:
+            self._make_good_promise(platform)
             ledger.transfer(platform.own_account, accounts["world.owners"],
                             platform.capital_cents(), "capital returned to owners at exit")
         self.write_off(platform, self._rows(platform, LoanKind.FICTITIOUS),
                        "fictitious loans exposed")
+
+    def _make_good_promise(self, platform) -> None:
+        """Orderly exit of a promising platform: capital pays what the promise owes
+        beyond the pool's recoverable value."""
+        if not platform.promises_principal:
+            return
+        promised = int(platform.units_total * platform.promised_price_cents)
+        owed = max(promised - platform.recoverable_value_cents(), 0)
+        paid = min(owed, platform.capital_cents())
+        self.model.ledger.transfer(platform.own_account, platform.pool_account, paid,
+                                   "promise made good from capital at exit")
 
     def _take_investor_cash(self, platform) -> None:
         """Cash, escrow and the risk pool are all in the platform's hands without custody.

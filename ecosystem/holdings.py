@@ -1,4 +1,5 @@
-"""Investors' positions in platform pools: units, withdrawal requests, a few slots each.
+"""Investors' positions in platform pools: units, withdrawal requests, a few slots each,
+and what each investor has put into and got back from each platform.
 
 Each platform's investor money is a pool (cash not yet lent plus loans outstanding), and
 each investor owns units of it. With pro-rata auto-investment tools, which most Chinese
@@ -9,6 +10,13 @@ bear credit risk under the information-intermediary model (domain.md section 3).
 An investor holds at most ``max_platforms_held`` platforms (slots), so diversification is
 a parameter. Withdrawals are requests for units, filled pro rata from the pool's cash:
 loans cannot be called in, so a pool whose requests exceed its cash has a queue (a run).
+
+Losses are measured per investor and platform from money, not promises (design.md s.4):
+``paid_in`` is every cent the investor put in, ``got_back`` every cent (or good) it got
+out; its loss is ``paid_in - got_back - value`` of what it still holds, never below zero,
+so it can never exceed what it put in minus what it got back. A position that is closed
+keeps its totals (``closed``) until the investor comes back to the same platform, so a
+gain on one stay nets against a loss on another.
 """
 
 from __future__ import annotations
@@ -21,12 +29,17 @@ EMPTY = -1
 
 
 class Holdings:
-    """Slots ``(investor, k)``: platform index, units held, units asked back."""
+    """Slots ``(investor, k)``: platform index, units held, units asked back, money in/out."""
 
-    def __init__(self, n_investors: int, slots: int) -> None:
+    def __init__(self, n_investors: int, slots: int, n_platforms: int) -> None:
         self.platform = np.full((n_investors, slots), EMPTY, dtype=np.int64)
         self.units = np.zeros((n_investors, slots), dtype=np.int64)
         self.pending_units = np.zeros((n_investors, slots), dtype=np.int64)
+        self.paid_in_cents = np.zeros((n_investors, slots), dtype=np.int64)
+        self.got_back_cents = np.zeros((n_investors, slots), dtype=np.int64)
+        # closed positions: (investor, platform) -> (paid in, got back)
+        self.closed: dict[tuple[int, int], tuple[int, int]] = {}
+        self.closed_loss_cents = np.zeros(n_platforms, dtype=np.int64)
 
     @property
     def held(self) -> np.ndarray:
@@ -52,14 +65,32 @@ class Holdings:
         ok = same.any(axis=1) | free.any(axis=1)
         return np.where(ok, slot, -1)
 
-    def add_units(self, investors: np.ndarray, platforms: np.ndarray,
-                  units: np.ndarray) -> None:
-        """Credit new units; each investor appears at most once and must have a slot."""
+    def add_units(self, investors: np.ndarray, platforms: np.ndarray, units: np.ndarray,
+                  paid_cents: np.ndarray) -> None:
+        """Credit new units bought for ``paid_cents``; each investor appears at most once
+        and must have a slot. A returning investor's earlier totals come back with it."""
         slots = self.slot_for(investors, platforms)
         if (slots < 0).any():
             raise ValueError("add_units: an investor has no free slot for the platform")
+        opened = self.platform[investors, slots] == EMPTY
         self.platform[investors, slots] = platforms
         self.units[investors, slots] += units
+        self.paid_in_cents[investors, slots] += paid_cents
+        if self.closed and opened.any():
+            self._reopen(investors[opened], slots[opened], platforms[opened])
+
+    def _reopen(self, investors: np.ndarray, slots: np.ndarray, platforms: np.ndarray) -> None:
+        for inv, slot, pl in zip(investors.tolist(), slots.tolist(), platforms.tolist(),
+                                 strict=True):
+            totals = self.closed.pop((inv, pl), None)
+            if totals is not None:
+                self.paid_in_cents[inv, slot] += totals[0]
+                self.got_back_cents[inv, slot] += totals[1]
+                self.closed_loss_cents[pl] -= max(totals[0] - totals[1], 0)
+
+    def record_payout(self, pay_cents: np.ndarray) -> None:
+        """Money (or goods, at value) paid out to each slot's holder."""
+        self.got_back_cents += pay_cents
 
     def request(self, mask: np.ndarray, units: np.ndarray) -> None:
         """Ask back ``units`` on the masked slots (capped at the units held)."""
@@ -67,10 +98,46 @@ class Holdings:
         self.pending_units = np.where(self.held, want, 0)
 
     def cancel(self, units: np.ndarray) -> None:
-        """Remove redeemed units (and their requests); free slots that are emptied."""
+        """Remove redeemed units (and their requests); close slots that are emptied."""
         self.units -= units
         self.pending_units = np.maximum(self.pending_units - units, 0)
         emptied = self.held & (self.units <= 0)
+        if emptied.any():
+            self._close(emptied)
+
+    def _close(self, emptied: np.ndarray) -> None:
+        investors, slots = np.nonzero(emptied)
+        platforms = self.platform[investors, slots]
+        paid, got = self.paid_in_cents[investors, slots], self.got_back_cents[investors, slots]
+        for inv, pl, p_in, g_out in zip(investors.tolist(), platforms.tolist(), paid.tolist(),
+                                        got.tolist(), strict=True):
+            self.closed[(inv, pl)] = (p_in, g_out)
+            self.closed_loss_cents[pl] += max(p_in - g_out, 0)
+        for column in (self.units, self.pending_units, self.paid_in_cents,
+                       self.got_back_cents):
+            column[emptied] = 0
         self.platform[emptied] = EMPTY
-        self.units[emptied] = 0
-        self.pending_units[emptied] = 0
+
+    # -- losses ---------------------------------------------------------------------
+    def open_losses_cents(self, value_cents: np.ndarray) -> np.ndarray:
+        """Loss on every slot: paid in - got back - value still held, never below 0."""
+        loss = self.paid_in_cents - self.got_back_cents - value_cents
+        return np.where(self.held, np.maximum(loss, 0), 0)
+
+    def losses_by_platform(self, value_cents: np.ndarray, n_platforms: int) -> np.ndarray:
+        """Investors' loss on each platform: open positions plus closed ones."""
+        return (self.per_platform(self.open_losses_cents(value_cents), n_platforms)
+                + self.closed_loss_cents[:n_platforms])
+
+    def pairs(self, value_cents: np.ndarray) -> dict[str, np.ndarray]:
+        """Every (investor, platform) pair ever held, with money in, out and the loss."""
+        inv, slot = np.nonzero(self.held)
+        keys = np.array([k for k in self.closed], np.int64).reshape(-1, 2)
+        money = np.array([v for v in self.closed.values()], np.int64).reshape(-1, 2)
+        paid = np.concatenate([self.paid_in_cents[inv, slot], money[:, 0]])
+        got = np.concatenate([self.got_back_cents[inv, slot], money[:, 1]])
+        value = np.concatenate([value_cents[inv, slot], np.zeros(len(money), np.int64)])
+        return {"investor": np.concatenate([inv, keys[:, 0]]),
+                "platform": np.concatenate([self.platform[inv, slot], keys[:, 1]]),
+                "paid_in_cents": paid, "got_back_cents": got, "value_cents": value,
+                "loss_cents": np.maximum(paid - got - value, 0)}

@@ -73,7 +73,8 @@ def pay_withdrawals(model) -> None:
             pl.fail(FailureCause.INSOLVENT, "inflows fell short of promised payouts")
     prices = model.unit_prices_cents()
     cash = np.array([pl.pool_cash_cents() for pl in model.platforms], dtype=np.int64)
-    value = np.array([pl.pool_value_cents() for pl in model.platforms], dtype=np.int64)
+    value = np.array([pl.recoverable_value_cents() for pl in model.platforms],
+                     dtype=np.int64)
     alive = model.platform_alive_mask()
     serving = np.array([pl.in_service() for pl in model.platforms], dtype=bool)
     requested = floor_cents(hold.per_platform(hold.pending_units, n_p) * prices)
@@ -87,7 +88,10 @@ def pay_withdrawals(model) -> None:
     pay_units = np.where(hold.held, np.floor(base_units * fill).astype(np.int64), 0)
     pay_cents = np.where(hold.held, floor_cents(pay_units * prices[slot_p]), 0)
     _pay_holders(model, pay_cents, slot_p)
-    wiped = hold.held & ~alive[slot_p] & (value[slot_p] <= 0)
+    hold.record_payout(pay_cents)
+    # nothing left to collect, and no recovery still owed to the pool
+    claims = model.investor_claims_cents()
+    wiped = hold.held & ~alive[slot_p] & (value[slot_p] <= 0) & (claims[slot_p] <= 0)
     pay_units = np.where(wiped, hold.units, pay_units)  # nothing left to collect
     for pl, cancelled in zip(model.platforms, hold.per_platform(pay_units, n_p), strict=True):
         pl.units_total -= int(cancelled)
@@ -95,6 +99,21 @@ def pay_withdrawals(model) -> None:
     queued = floor_cents(hold.per_platform(hold.pending_units, n_p) * prices)
     for pl in model.platforms:
         pl.check_liquidity(int(queued[pl.idx]))
+
+
+def pay_in_kind(model, platform, value_cents: int) -> None:
+    """Goods worth ``value_cents`` delivered to a platform's holders: each gives up units
+    worth its pro-rata share at recoverable value; no money moves."""
+    hold, pool_value = model.holdings, platform.recoverable_value_cents()
+    if value_cents <= 0 or pool_value <= 0 or platform.units_total <= 0:
+        return
+    share = min(value_cents / pool_value, 1.0)
+    mine = hold.held & (hold.platform == platform.idx)
+    units = np.where(mine, np.floor(hold.units * share).astype(np.int64), 0)
+    hold.record_payout(floor_cents(units * platform.nav_cents()))
+    platform.units_total -= int(units.sum())
+    hold.cancel(units)
+    model.step_stats["reward_goods_cents"] += int(value_cents)
 
 
 def _pay_holders(model, pay_cents: np.ndarray, slot_p: np.ndarray) -> None:
@@ -132,7 +151,7 @@ def execute_investments(model, investors: np.ndarray, platforms: np.ndarray,
     route_by_firm(model, pop.payment_firm[investors], pop.account[investors],
                   model.pool_accounts[platforms], amounts, "investment in platform",
                   fee_platforms=platforms)
-    model.holdings.add_units(investors, platforms, units)
+    model.holdings.add_units(investors, platforms, units, amounts)
     n_p = len(model.platforms)
     for pl, added, money in zip(model.platforms, sum_by(platforms, units, n_p),
                                 sum_by(platforms, amounts, n_p), strict=True):

@@ -57,8 +57,14 @@ def investor_mmf_cents(model) -> int:
 
 
 def investor_p2p_cents(model) -> int:
-    """Value of investors' platform holdings at unit prices."""
-    return int(model.holdings.slot_values_cents(model.unit_prices_cents()).sum())
+    """Recoverable value of investors' platform holdings (never the promised value)."""
+    return int(model.holdings.slot_values_cents(model.unit_values_cents()).sum())
+
+
+def investor_promised_cents(model) -> int:
+    """What living fund pools and Ponzi schemes promise their investors (a promise, not
+    wealth: compare with ``investor_p2p_cents``)."""
+    return int(sum(p.promised_cents() for p in model.platforms))
 
 
 def payment_float_cents(model) -> int:
@@ -79,8 +85,20 @@ def fund_yield_annual(model) -> float:
 
 
 def investor_losses_cents(model) -> int:
-    """Cumulative principal written off on loans funded by investors."""
-    return int(model.investor_losses_cents)
+    """Investors' net loss: over every investor and platform, money put in minus money
+    got back minus the recoverable value still held, each never below 0. It can fall
+    when recoveries come in or values recover."""
+    return int(model.investor_losses_by_platform().sum())
+
+
+def investor_writeoffs_cents(model) -> int:
+    """Cumulative loans and cash written off against investors (never decreases)."""
+    return int(model.investor_writeoffs_cents)
+
+
+def investor_recoveries_cents(model) -> int:
+    """Cumulative recoveries paid to investors after write-offs (never decreases)."""
+    return int(model.investor_recoveries_cents)
 
 
 def avg_advertised_yield_annual(model) -> float:
@@ -128,7 +146,8 @@ REPORTERS = {f.__name__: f for f in (
     platforms_alive, failures_this_step, new_lending_cents, new_loans,
     outstanding_lending_cents, arrears_rate, default_rate_annual,
     investor_deposits_cents, investor_mmf_cents, investor_p2p_cents, payment_float_cents,
-    fund_assets_cents, fund_yield_annual, investor_losses_cents,
+    fund_assets_cents, fund_yield_annual, investor_losses_cents, investor_writeoffs_cents,
+    investor_recoveries_cents, investor_promised_cents,
     avg_advertised_yield_annual, market_rate_annual, macro_factor, platform_hhi,
     fund_net_outflow_share, distressed_borrower_share, guarantors_alive,
 )}
@@ -156,6 +175,9 @@ def summary(model) -> dict[str, Any]:
         "total_new_lending_cents": int(frame["new_lending_cents"].sum()),
         "outstanding_lending_cents": outstanding_lending_cents(model),
         "investor_losses_cents": investor_losses_cents(model),
+        "investor_writeoffs_cents": investor_writeoffs_cents(model),
+        "investor_recoveries_cents": investor_recoveries_cents(model),
+        "investor_promised_cents": investor_promised_cents(model),
         "arrears_rate": round(arrears_rate(model), 10),
         "investor_deposits_cents": investor_deposits_cents(model),
         "investor_mmf_cents": investor_mmf_cents(model),

@@ -15,7 +15,7 @@ import numpy as np
 
 from ecosystem import incidents, markets, metrics, shocks, waterfall
 from ecosystem.campaigns import Campaigns
-from ecosystem.contracts import PlatformType
+from ecosystem.contracts import LoanKind, PlatformType
 from ecosystem.errors import ParameterError
 from ecosystem.events import EventLog
 from ecosystem.exits import Exits
@@ -32,15 +32,15 @@ EXTERNAL_ACCOUNTS = {
     "world.endowment": "source: households' initial wealth and institutions' capital",
     "world.income": "source: borrowers' wages and business income",
     "world.spending": "sink: borrowers' consumption and spending of loan proceeds",
-    "world.economy": "source: banks' income from lending to the wider economy",
+    "world.economy": "source: banks' income from lending to the wider economy and from "
+                     "the interbank market",
+    "world.central_bank": "source: interest the central bank pays on reserves",
     "world.bond_market": "source and sink: bond purchases, sales and coupons",
     "world.operating_costs": "sink: platforms' salaries, marketing, IT",
     "world.owners": "sink: capital taken out by platform owners at exit",
     "world.absconded": "sink: money taken by absconding platform owners (跑路)",
     "world.hackers": "sink: money stolen in cyber incidents",
     "world.insurer": "source and sink: insurers of guaranteed loans",
-    "world.collections": "source: recoveries from defaulted borrowers by collection agents",
-    "world.rewards": "source: goods delivered to reward-crowdfunding backers, at value",
     "world.outside_losses": "sink: guarantors' losses on business off the platforms (shocks)",
 }
 COMPACT_EVERY_STEPS = 13
@@ -71,7 +71,8 @@ class EcosystemModel(mesa.Model):
         self.ledger = Ledger()
         self.events = EventLog()
         self.step_stats: dict[str, int] = defaultdict(int)
-        self.investor_losses_cents = 0
+        self.investor_writeoffs_cents = 0     # cumulative, never netted
+        self.investor_recoveries_cents = 0
         self.accounts = {name: self.ledger.open_account(name, AccountKind.EXTERNAL)
                          for name in EXTERNAL_ACCOUNTS}
         self.roles = {name: load_role_class(path)
@@ -100,7 +101,8 @@ class EcosystemModel(mesa.Model):
         self.pool_accounts = np.array([p.pool_account for p in self.platforms], np.int64)
         self.own_accounts = np.array([p.own_account for p in self.platforms], np.int64)
         self.regulator = self.roles["regulator"](self)
-        self.holdings = Holdings(w.n_investors, self.params.investor.max_platforms_held)
+        self.holdings = Holdings(w.n_investors, self.params.investor.max_platforms_held,
+                                 len(self.platforms))
         self._seed_fund_holdings()
 
     def _endow(self, account: int, amount_cents: int, reason: str) -> None:
@@ -163,6 +165,8 @@ class EcosystemModel(mesa.Model):
             operating_cost_cents_weekly=floor_cents(cost),
             security_spend_share=float(rng.uniform(p.security_spend_share_low,
                                                    p.security_spend_share_high)))
+        platform.abscond_penalty_cents = floor_cents(p.abscond_penalty_median_cents * np.exp(
+            rng.normal(0, p.abscond_penalty_sigma)))
         if kind == PlatformType.GUARANTEED:
             self._set_up_guarantees(platform, capital)
         return platform
@@ -202,8 +206,30 @@ class EcosystemModel(mesa.Model):
         return np.array([p.alive for p in self.platforms], dtype=bool)
 
     def unit_prices_cents(self) -> np.ndarray:
-        """Value of one pool unit of each platform."""
+        """Price at which each platform's units are bought and paid out."""
         return np.array([p.unit_price_cents() for p in self.platforms])
+
+    def unit_values_cents(self) -> np.ndarray:
+        """Recoverable value of one unit of each platform (what investors' wealth counts)."""
+        return np.array([p.unit_value_cents() for p in self.platforms])
+
+    def observed_recovery_rate(self) -> float:
+        """Share of what was written off against investors that has been recovered so far,
+        the market's own evidence on what a loan in arrears will still pay."""
+        if self.investor_writeoffs_cents <= 0:
+            return 0.0
+        return min(self.investor_recoveries_cents / self.investor_writeoffs_cents, 1.0)
+
+    def investor_claims_cents(self) -> np.ndarray:
+        """Recovery claims still open that will be paid to each platform's investors."""
+        c = self.recoveries.cols
+        return np.bincount(c["platform"], c["left"] * c["to_investors"],
+                           minlength=len(self.platforms)).astype(np.int64)
+
+    def investor_losses_by_platform(self) -> np.ndarray:
+        """Investors' loss on each platform: money in - money out - recoverable value."""
+        values = self.holdings.slot_values_cents(self.unit_values_cents())
+        return self.holdings.losses_by_platform(values, len(self.platforms))
 
     def advertised_yields(self) -> np.ndarray:
         """Each platform's advertised annual yield."""
@@ -218,10 +244,27 @@ class EcosystemModel(mesa.Model):
         used = np.where(value > 0, book / np.maximum(value, 1.0), 1.0)
         return np.where(promised, 1.0, used)
 
-    def guaranteed_mask(self) -> np.ndarray:
-        """Platforms with at least one partner guarantor still standing."""
-        return np.array([any(self.guarantors[g].alive for g in p.guarantors)
-                         for p in self.platforms], dtype=bool)
+    def guarantee_coverage(self, perceived_loss_annual: np.ndarray) -> np.ndarray:
+        """Share of each platform's credit risk its standing guarantors can observably
+        cover: a guarantor's capital against a year of claims on its guaranteed book at
+        the perceived loss rates, capped at 1, averaged over its platforms' guaranteed
+        loans (source 003: the credit-service institution buys defaulted loans back)."""
+        n = len(self.platforms)
+        cover = np.zeros(n)
+        loans = self.loans
+        active = loans.real_active() & (loans.guarantor >= 0)
+        for g in self.guarantors:
+            if not g.alive:
+                continue
+            mine = active & (loans.guarantor == g.idx)
+            book = np.bincount(loans.platform[mine], loans.outstanding_cents[mine],
+                               minlength=n)
+            claims = float((book * perceived_loss_annual[:n]).sum())
+            capacity = 1.0 if claims <= 0 else min(g.capital_cents() / claims, 1.0)
+            cover += book * capacity
+        book = np.bincount(loans.platform[active], loans.outstanding_cents[active],
+                           minlength=n)
+        return np.divide(cover, book, out=np.zeros(n), where=book > 0)
 
     def crowdfunding_mask(self) -> np.ndarray:
         """Which platforms run crowdfunding campaigns."""
@@ -346,6 +389,8 @@ class EcosystemModel(mesa.Model):
             platform.fund_risk_pool(int(self.fee_income_cents[platform.idx]))
             platform.pay_costs()
             platform.check_solvency()
+            platform.note_owner_cashflow()
+            platform.consider_absconding()
         for fund in self.funds:
             fund.rebalance_portfolio()
             inflow, outflow = fund.end_week()
@@ -365,12 +410,20 @@ class EcosystemModel(mesa.Model):
     def refresh_platform_books(self) -> None:
         """Loans outstanding and in arrears per platform."""
         n = len(self.platforms)
-        book = self.loans.by_platform("outstanding_cents", n)
-        arrears = self.loans.by_platform("outstanding_cents", n,
-                                         mask=self.loans.missed_weeks > 0)
+        loans = self.loans
+        book = loans.by_platform("outstanding_cents", n)
+        late = loans.missed_weeks > 0
+        arrears = loans.by_platform("outstanding_cents", n, mask=late)
+        fictitious = loans.by_platform("outstanding_cents", n,
+                                       mask=loans.kind == LoanKind.FICTITIOUS)
+        standing = np.array([g.alive for g in self.guarantors] + [False], bool)
+        covered = late & standing[loans.guarantor]  # guarantor -1 picks the False
+        guaranteed = loans.by_platform("outstanding_cents", n, mask=covered)
         for platform in self.platforms:
             platform.book_cents = int(book[platform.idx])
             platform.arrears_cents = int(arrears[platform.idx])
+            platform.fictitious_cents = int(fictitious[platform.idx])
+            platform.guaranteed_arrears_cents = int(guaranteed[platform.idx])
 
     def check_accounts(self) -> None:
         """Money conserved; client reserves back client balances; units match holdings."""

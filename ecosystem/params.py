@@ -196,6 +196,15 @@ class BorrowerParams(ParamGroup):
     write_off_after_missed_weeks: int = param(13, "weeks", "missed instalments after which a "
                                               "loan is written off (about 90 days)", ge=1,
                                               le=520)
+    cash_buffer_weeks: float = param(2.0, "weeks of income", "cash a borrower keeps in its "
+                                     "linked account as precautionary savings (buffer "
+                                     "stock), in weeks of the income it now receives; the "
+                                     "rest is spent. Thin: borrowers paying 10-20% a year "
+                                     "are liquidity-constrained; 0 = spend everything",
+                                     ge=0, le=520)
+    distressed_income_share: float = param(0.3, "share of income", "income a distressed "
+                                           "borrower keeps (odd jobs, family support), as a "
+                                           "share of its normal income", ge=0, le=1)
 
     def check(self) -> None:
         if len(self.maturity_weights) != len(self.maturity_weeks_options):
@@ -235,9 +244,6 @@ class InvestorParams(ParamGroup):
     max_p2p_share: float = param(0.5, "share of wealth", "most of its wealth an investor "
                                  "puts into platforms (average P2P holding 60,000-70,000 "
                                  "yuan in 2017 against wider savings)", ge=0, le=1)
-    guarantee_trust: float = param(0.5, "share", "how much less risky investors think a "
-                                   "platform is while a guarantor stands behind it",
-                                   ge=0, le=1)
     max_platforms_held: int = param(3, "platforms", "platforms one investor holds at once "
                                     "(diversification)", ge=1, le=50)
     belief_weight_weekly: float = param(0.15, "ratio", "weight of this week's disclosed "
@@ -319,12 +325,23 @@ class PlatformParams(ParamGroup):
     ponzi_abscond_inflow_ratio: float = param(1.0, "ratio", "a Ponzi platform absconds "
                                               "when inflows over the last weeks fall below "
                                               "this multiple of promised payouts", ge=0)
-    abscond_prob_no_custody: float = param(0.4, "probability", "chance that the owners of "
-                                           "a failing platform without bank custody "
-                                           "abscond with the investor money", ge=0, le=1)
-    abscond_prob_custody: float = param(0.05, "probability", "the same with bank custody "
-                                        "(owners can only take their own money)", ge=0,
-                                        le=1)
+    fraud_detection_prob: float = param(0.33, "probability", "chance that owners who "
+                                        "abscond are caught and lose what they took (about "
+                                        "a third: 6.31% of collapses investigated for "
+                                        "fraud against 19.37% absconding, Gu, Gui and "
+                                        "Huang 2021)", ge=0, le=1)
+    abscond_penalty_median_cents: int = param(3_000_000_000, "cents", "median sanction "
+                                              "an owner who is caught bears, in money "
+                                              "(prison, fines, lost other business; 30m "
+                                              "yuan); a free parameter, set so that about "
+                                              "a fifth of failures in the platform-types "
+                                              "experiment involve absconding (19% observed)",
+                                              ge=0, le=10**15)
+    abscond_penalty_sigma: float = param(1.0, "log units", "dispersion of that sanction "
+                                         "across owners", ge=0, le=5)
+    owner_horizon_weeks: int = param(52, "weeks", "weeks of their current profit the owners "
+                                     "count on if they stay (the franchise value)", ge=0,
+                                     le=5200)
     disorderly_loss_share: float = param(0.6, "share of book", "share of loans lost when "
                                          "a platform collapses in disorder (records gone, "
                                          "borrowers stop paying)", ge=0, le=1)
@@ -372,6 +389,10 @@ class PaymentFirmParams(ParamGroup):
     reserve_centralisation_ratio: float = param(0.0, "share", "share of client reserve "
                                                 "funds held at the central bank (0.2 in "
                                                 "2017 to 1.0 in 2019); 0 = off", ge=0, le=1)
+    central_bank_reserve_rate_annual: float = param(
+        0.0035, "per year", "interest the central bank pays the firm on centralised client "
+        "reserves: 0.35% from January 2020 (PBoC via Caixin 2020-01-07); none from April "
+        "2017 to 2019 (PBoC Yinbanfa [2017] No.10): set 0 to replay those years", ge=0, le=1)
     capital_cents: int = param(5_000_000_000, "cents", "own capital (50m yuan)", ge=0)
 
 
@@ -393,8 +414,10 @@ class FundParams(ParamGroup):
                                             "negotiated deposit is broken early", ge=0, le=1)
     fire_sale_impact: float = param(0.1, "price per share sold", "bond price discount per "
                                     "unit share of holdings sold in one week", ge=0, le=1)
-    t0_cap_cents: int = param(0, "cents per week", "instant-redemption cap per holder "
-                              "(10,000 yuan a day from June 2018); 0 = off", ge=0)
+    t0_cap_cents_daily: int = param(0, "cents per day", "instant (T+0) redemption cap per "
+                                    "holder per day; the rest is paid T+1, nothing dropped "
+                                    "(CSRC/PBoC: 10,000 yuan a day from June 2018); 0 = off",
+                                    ge=0)
 
     def check(self) -> None:
         if self.target_cash_share + self.target_deposit_share > 1:
@@ -421,10 +444,14 @@ class GuarantorParams(ParamGroup):
     buyback_after_missed_weeks: int = param(1, "weeks", "missed instalments after which a "
                                             "guaranteed loan goes through the waterfall",
                                             ge=1, le=52)
-    recovery_share: float = param(0.3, "share of claim", "share of a defaulted claim "
-                                  "recovered from the borrower over time", ge=0, le=1)
-    recovery_weeks: int = param(26, "weeks", "weeks over which recovery is collected", ge=1,
-                                le=520)
+    collection_income_share: float = param(0.3, "share of income", "share of a defaulted "
+                                           "borrower's weekly (reduced) income that "
+                                           "collection agents or court enforcement take "
+                                           "towards open claims; the rest is left to live "
+                                           "on (an assumption, not calibrated)", ge=0, le=1)
+    recovery_weeks: int = param(26, "weeks", "weeks during which a defaulted claim is "
+                                "collected from the borrower; what is left then is lost",
+                                ge=1, le=520)
     shock_step: int = param(0, "week", "week at which an outside shock (losses on the "
                             "guarantors' business off the platforms) makes guarantors fail; "
                             "0 = never", ge=0)
@@ -442,8 +469,13 @@ class BankParams(ParamGroup):
 
     section: ClassVar[str] = "bank"
     capital_cents: int = param(100_000_000_000, "cents", "own capital (1bn yuan)", ge=0)
-    custody_fee_annual: float = param(0.001, "per year", "fee on custodied platform money",
-                                      ge=0, le=1)
+    custody_fee_annual: float = param(0.001, "per year", "fee a platform pays its custodian "
+                                      "bank on custodied platform money", ge=0, le=1)
+    custody_interest_annual: float = param(0.0, "per year", "interest the custodian bank "
+                                           "pays on custodied platform money, into the "
+                                           "investors' pool (custody accounts earn none "
+                                           "by default: the platform pays for custody)",
+                                           ge=0, le=1)
 
 
 @dataclass(frozen=True)

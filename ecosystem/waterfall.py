@@ -1,10 +1,19 @@
 """The default waterfall and recovery (source 003, the Weijinsuo/微金所 case; domain.md s.3).
 
+Source 003 (Weijinsuo's rules for overdue loans): one working day after an instalment is
+missed the platform sends a forced-repayment order through the UnionPay payment channel,
+which takes principal and interest from the one or more bank cards the borrower linked
+and pays investors pro rata; if that fails the recommending credit-service institution
+pays investors' principal, then the risk pool and re-guarantee; from the second working
+day the institution pursues the borrower for principal, interest and penalty interest.
+
 When a loan is in default (``buyback_after_missed_weeks`` missed instalments for a
 guaranteed loan, ``write_off_after_missed_weeks`` otherwise), its outstanding principal
 is settled in this order, each payment logged as a ``waterfall`` event:
 
-1. forced debit of the borrower's linked cards, through its payment firm;
+1. forced debit of the borrower's linked card, through its payment firm: all the cash
+   in the borrower's account, up to what is owed (borrowers keep a precautionary
+   buffer there, ``borrower.cash_buffer_weeks``; see ``agents.borrower``);
 2. the guarantor that recommended the loan buys it back (if it still stands); if it
    does, its margin on the loan comes back to it from the risk pool;
 3. the platform's risk pool (guaranteed platforms; funded by guarantors' margins, a
@@ -13,9 +22,18 @@ is settled in this order, each payment logged as a ``waterfall`` event:
 4. insurance, where the platform has it (a share of what is left);
 5. whatever is left is the investors' loss.
 
-Recovery against the borrower goes on afterwards: ``recovery_share`` of what the borrower
-did not pay is collected over ``recovery_weeks`` (by collection agents, outside the model)
-and shared by those who paid, pro rata to what each paid.
+Recovery against the borrower goes on afterwards (:class:`Recoveries`): what the forced
+debit did not cover becomes a claim against the borrower, owned by those who paid it
+(guarantor, risk pool, insurer, investors), pro rata to what each paid. Each week,
+starting in the week of the default ("from day 2"), collection agents or court
+enforcement take from the borrower's account up to ``guarantor.collection_income_share``
+of its weekly income (a distressed borrower's income is reduced), for at most
+``guarantor.recovery_weeks`` weeks, the week of the default included (the forced debit
+has just emptied the card, so that week seldom yields anything); what is still owed then
+is lost. So the recovery
+rate is not a parameter: it follows from the borrower's income and the claim's size.
+Only principal is claimed: interest and penalty interest (source 003) are not modelled.
+Recovered money is the borrower's: nothing is created.
 """
 
 from __future__ import annotations
@@ -24,7 +42,7 @@ import numpy as np
 
 from ecosystem.contracts import PlatformType
 from ecosystem.markets import release_margins
-from ecosystem.money import floor_cents, pro_rata
+from ecosystem.money import floor_cents, sum_by
 
 STEPS = ("forced_debit", "guarantor", "risk_pool", "insurance", "investor_loss")
 
@@ -79,11 +97,12 @@ def settle(model, row: int) -> dict[str, int]:
     model.exits.record_loss(platform, remaining)
     model.step_stats["written_off_cents"] += owed
     _log(model, platform, borrower, owed, paid)
-    model.recoveries.open_claim(platform, guarantor, paid)
+    model.recoveries.open_claim(platform, guarantor, borrower, paid)
     return paid
 
 
 def _forced_debit(model, borrower: int, platform, owed: int) -> int:
+    """Take up to ``owed`` from the borrower's linked account through its payment firm."""
     pop = model.borrowers
     account = int(pop.account[borrower])
     amount = min(model.ledger.balance(account), owed)
@@ -105,47 +124,119 @@ def _log(model, platform, borrower: int, owed: int, paid: dict[str, int]) -> Non
         model.events.log("large_default", f"borrower-{borrower}", cause, owed, platform.name)
 
 
+COLUMNS = ("borrower", "account", "platform", "to_investors", "claim", "left", "claimed",
+           "collected", "weeks_left")
+
+
 class Recoveries:
-    """Claims against defaulted borrowers, collected in equal weekly parts."""
+    """Open claims against defaulted borrowers, collected out of their income.
+
+    One row per owner of a claim (the claim of one defaulted loan is split by who paid in
+    the waterfall), held as numpy columns: the borrower pursued, the owner's account, the
+    platform of the loan, whether the owner is the platform's investors, the claim id,
+    cents left and claimed, cents collected so far and weeks of collection left.
+
+    Each week a pursued borrower pays ``guarantor.collection_income_share`` of its weekly
+    income, capped by the cash in its account and by what it owes; the payment is shared
+    over all its open claims pro rata to what is left on each (and so, within one claim,
+    pro rata to what each owner paid). Modelled on enforcement of money judgments: the
+    court may withhold a debtor's income but must leave what the debtor and dependants
+    need to live on (PRC Civil Procedure Law); collection agents in practice negotiate
+    instalments out of income. A share of income, rather than all cash above a floor,
+    makes what is recovered depend on what the borrower earns over the collection period.
+    """
 
     def __init__(self, model) -> None:
         self.model = model
-        self.claims: list[dict] = []
+        self._next_claim = 0
+        self.cols: dict[str, np.ndarray] = {
+            name: np.zeros(0, bool if name == "to_investors" else np.int64)
+            for name in COLUMNS}
 
-    def open_claim(self, platform, guarantor: int, paid: dict[str, int]) -> None:
+    def __len__(self) -> int:
+        return len(self.cols["left"])
+
+    def open_claim(self, platform, guarantor: int, borrower: int,
+                   paid: dict[str, int]) -> None:
         """Open a claim for what the borrower did not pay, owned by those who paid it."""
-        p = self.model.params.guarantor
+        model = self.model
         payers = {"investor_loss": platform.pool_account, "risk_pool":
-                  platform.risk_pool_account, "insurance": self.model.accounts["world.insurer"]}
+                  platform.risk_pool_account, "insurance": model.accounts["world.insurer"]}
         if guarantor >= 0:
-            payers["guarantor"] = self.model.guarantors[guarantor].own_account
-        shares = {k: paid[k] for k in payers if paid[k] > 0}
-        total = floor_cents(sum(shares.values()) * p.recovery_share)
-        if total <= 0:
+            payers["guarantor"] = model.guarantors[guarantor].own_account
+        steps = [k for k in payers if paid[k] > 0]
+        if not steps:
             return
-        parts = pro_rata(total, np.array(list(shares.values())))
-        for (step, _), part in zip(shares.items(), parts, strict=True):
-            if part > 0:
-                self.claims.append({"account": payers[step], "platform": platform,
-                                    "to_investors": step == "investor_loss",
-                                    "left": int(part),
-                                    "weekly": max(int(part) // p.recovery_weeks, 1)})
+        k = len(steps)
+        amounts = np.array([paid[step] for step in steps], np.int64)
+        new = {"borrower": np.full(k, borrower, np.int64),
+               "account": np.array([payers[step] for step in steps], np.int64),
+               "platform": np.full(k, platform.idx, np.int64),
+               "to_investors": np.array([step == "investor_loss" for step in steps]),
+               "claim": np.full(k, self._next_claim, np.int64),
+               "left": amounts, "claimed": amounts.copy(),
+               "collected": np.zeros(k, np.int64),
+               "weeks_left": np.full(k, model.params.guarantor.recovery_weeks, np.int64)}
+        self._next_claim += 1
+        self.cols = {name: np.concatenate([self.cols[name], new[name]]) for name in COLUMNS}
 
     def collect(self) -> None:
-        """This week's collections, from outside the model (collection agents)."""
-        source, ledger = self.model.accounts["world.collections"], self.model.ledger
-        still_open = []
-        for claim in self.claims:
-            amount = min(claim["weekly"], claim["left"])
-            ledger.transfer(source, claim["account"], amount, "recovery from borrower")
-            claim["left"] -= amount
-            if claim["to_investors"]:
-                self.model.exits.record_recovery(claim["platform"], amount)
-            if claim["left"] > 0:
-                still_open.append(claim)
-        self.claims = still_open
+        """This week's collections, debited from the pursued borrowers' accounts."""
+        if not len(self):
+            return
+        model, c = self.model, self.cols
+        pop = model.borrowers
+        pursued, row_of = np.unique(c["borrower"], return_inverse=True)
+        owed = sum_by(row_of, c["left"], pursued.size)
+        income = model.roles["borrower"].weekly_income_cents(model)[pursued]
+        limit = floor_cents(income * model.params.guarantor.collection_income_share)
+        cash = model.ledger.balances(pop.account[pursued])
+        take = np.minimum(np.minimum(limit, cash), owed)
+        # pro rata to what is left on each claim; rounding down never takes more than take
+        share = floor_cents(take[row_of] * (c["left"] / np.maximum(owed[row_of], 1)))
+        part = np.where(take[row_of] == owed[row_of], c["left"],
+                        np.minimum(share, c["left"]))
+        moved = part > 0
+        if moved.any():
+            model.ledger.transfer_batch(pop.account[c["borrower"][moved]],
+                                        c["account"][moved], part[moved],
+                                        "recovery from borrower")
+            c["left"] -= part
+            c["collected"] += part
+            model.step_stats["recovered_cents"] += int(part.sum())
+            to_investors = sum_by(c["platform"], part * c["to_investors"],
+                                  len(model.platforms))
+            for idx in np.flatnonzero(to_investors):
+                model.exits.record_recovery(model.platforms[int(idx)],
+                                            int(to_investors[idx]))
+        c["weeks_left"] -= 1
+        claims, row_of = np.unique(c["claim"], return_inverse=True)
+        paid_off = sum_by(row_of, c["left"], claims.size) == 0
+        self._close(paid_off[row_of] | (c["weeks_left"] <= 0))
+
+    def _close(self, done: np.ndarray) -> None:
+        """Drop finished claims (all their rows), logging what each recovered and what
+        lapsed as ``recovery`` events ("collected", "lapsed")."""
+        if not done.any():
+            return
+        c = self.cols
+        for claim in np.unique(c["claim"][done]):
+            rows = np.flatnonzero(c["claim"] == claim)
+            platform = self.model.platforms[int(c["platform"][rows[0]])]
+            detail = (f"borrower-{int(c['borrower'][rows[0]])} claim "
+                      f"{int(c['claimed'][rows].sum())}")
+            for cause, column in (("collected", "collected"), ("lapsed", "left")):
+                amount = int(c[column][rows].sum())
+                if amount > 0:
+                    self.model.events.log("recovery", platform.name, cause, amount, detail)
+        self.cols = {name: column[~done] for name, column in c.items()}
+
+    def pursued_borrowers(self, n: int) -> np.ndarray:
+        """Mask over ``n`` borrowers: True where a claim against the borrower is open."""
+        mask = np.zeros(n, bool)
+        mask[self.cols["borrower"]] = True
+        return mask
 
     def outstanding_cents(self) -> int:
         """What is still to be recovered."""
-        return sum(c["left"] for c in self.claims)
-
+        return int(self.cols["left"].sum())

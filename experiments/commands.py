@@ -152,6 +152,8 @@ def _report_sweep(args: argparse.Namespace, db: str, outcome, results: dict) -> 
         for name, row in results.get("outcomes", {}).items():
             print(f"  {name}: mean {row['mean']:.6g} (95% CI {row['ci_low']} .. "
                   f"{row['ci_high']}, n={row['n']})")
+        for note in results.get("notes", []):
+            print(f"  note: {note}")
         print(f"database: {db}")
     for failure in outcome.failed:
         print(f"ifsim: run {failure['run_id']} failed: {failure['error']}", file=sys.stderr)
@@ -187,10 +189,29 @@ def _print_experiment(outcome, results: dict, db: str) -> None:
         print(f"  {'type':<14}" + "".join(f"{c:>26}" for c in columns))
         for row in rows:
             print(f"  {row['type']:<14}" + "".join(f"{row[c]!s:>26}" for c in columns))
+    share = results.get("absconded_share_all_types")
+    if share:
+        print(f"  failures with absconding, all arms: {share['share']} (95% CI "
+              f"{share['ci'][0]} .. {share['ci'][1]}, {share['absconded']} of "
+              f"{share['failures']}; observed in China {share['observed_china']})")
     for name, check in results.get("determinants", {}).items():
-        print(f"  determinant {name}: {'holds' if check['holds'] else 'does NOT hold'} "
-              f"{json.dumps({k: v for k, v in check.items() if k not in ('holds', 'by_type')})}")
+        for part, gap in _determinant_parts(name, check):
+            verdict = "holds" if gap.get("holds") else "does NOT hold"
+            print(f"  determinant {part}: {verdict}: difference {gap.get('difference')} "
+                  f"(95% CI {gap.get('ci_low')} .. {gap.get('ci_high')})")
     print(f"database: {db}")
+
+
+def _determinant_parts(name: str, check: dict) -> list[tuple[str, dict]]:
+    """The differences a determinant is judged on, each with its interval."""
+    parts = [(f"{name} ({key})", value) for key, value in check.items()
+             if isinstance(value, dict) and "difference" in value]
+    if name == "guarantee":
+        loss = check["loss_rate_difference_guaranteed_minus_intermediary"]
+        parts.append(("guarantee (loss size after the guarantor fails, not smaller)",
+                      {"holds": check["loss_size_part_holds"], "difference": loss["mean"],
+                       "ci_low": loss["ci_low"], "ci_high": loss["ci_high"]}))
+    return parts
 
 
 # -- ifsim replay ------------------------------------------------------------------

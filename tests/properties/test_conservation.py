@@ -48,7 +48,7 @@ WORLDS = st.fixed_dictionaries({
     }),
     "fund": st.fixed_dictionaries({
         "fire_sale_impact": st.floats(0.0, 1.0),
-        "t0_cap_cents": st.sampled_from([0, 1_000_000]),
+        "t0_cap_cents_daily": st.sampled_from([0, 1_000_000]),
         "target_cash_share": st.floats(0.0, 0.3),
     }),
 })
@@ -75,7 +75,7 @@ def test_failures_wind_down_without_losing_money(seed: int, n_platforms: int) ->
         "world": {"n_investors": 60, "n_borrowers": 30, "n_platforms": n_platforms},
         "platform": {"capital_median_cents": 0, "origination_fee": 0.0,
                      "interest_fee_share": 0.0, "type_shares": [1.0, 0, 0, 0, 0],
-                     "abscond_prob_no_custody": 0.0, "abscond_prob_custody": 0.0,
+                     "fraud_detection_prob": 1.0,
                      "incident_prob_weekly": 0.0},
         "investor": {"rebalance_prob_weekly": 1.0},
     })

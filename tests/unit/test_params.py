@@ -62,7 +62,8 @@ def test_describe_lists_every_field_with_unit_and_description() -> None:
 
 def test_override_values_are_parsed_as_toml() -> None:
     assert parse_override("world.n_investors=12") == ("world", "n_investors", 12)
-    assert parse_override("fund.t0_cap_cents = 1000000") == ("fund", "t0_cap_cents", 1000000)
+    assert parse_override("fund.t0_cap_cents_daily = 1000000") == (
+        "fund", "t0_cap_cents_daily", 1000000)
     assert parse_override("borrower.purpose_weights=[1, 1, 0]")[2] == [1, 1, 0]
     assert parse_override("roles.bank=agents.bank:Bank")[2] == "agents.bank:Bank"
     for bad in ("nonsense", "world=3", "a.b.c=1", ".x=1"):

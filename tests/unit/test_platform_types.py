@@ -50,22 +50,23 @@ def test_fund_pool_promises_its_yield_and_tops_up_from_capital() -> None:
 
 
 def test_fund_pool_that_cannot_keep_its_promise_fails_and_investors_fall_to_nav() -> None:
-    m = world(PlatformType.FUND_POOL, capital=0, abscond_prob_no_custody=0.0)
+    m = world(PlatformType.FUND_POOL, capital=0, fraud_detection_prob=1.0)
     p = m.platforms[0]
     invest(m)
     p.start_week()
     p.keep_promise()
     assert not p.alive and p.failure_cause == FailureCause.INSOLVENT
     assert p.unit_price_cents() == pytest.approx(1.0)     # back to NAV: cash / units
-    # the broken promise is the investors' loss: promised value minus what the pool holds
-    promised = int(1_000_000 * (1 + p.advertised_yield_annual / 52))
-    assert abs(p.investor_loss_cents - (promised - 1_000_000)) <= 1
+    # the broken promise is not money lost: the pool still holds all that was put in
+    assert p.net_loss_cents() == 0 and p.investor_writeoffs_cents == 0
     m.check_accounts()
 
 
 @pytest.mark.parametrize("custody", [0.0, 1.0])
 def test_ponzi_diverts_new_money_and_absconds_when_inflows_dry_up(custody: float) -> None:
-    m = world(PlatformType.PONZI, custody=custody, ponzi_diversion_share=0.5)
+    # owners who cannot be caught: their decision is to abscond, custody or not
+    m = world(PlatformType.PONZI, custody=custody, ponzi_diversion_share=0.5,
+              fraud_detection_prob=0.0, abscond_penalty_median_cents=0)
     p = m.platforms[0]
     own = p.capital_cents()
     invest(m)
@@ -89,16 +90,20 @@ def test_ponzi_diverts_new_money_and_absconds_when_inflows_dry_up(custody: float
 
 
 def test_owners_abscond_far_more_often_without_custody() -> None:
+    """Failing intermediaries with the same money: only the owners' sanction (drawn per
+    owner) differs across seeds; without custody they can also take the pool's cash."""
     def absconded(custody: float) -> int:
         count = 0
-        for seed in range(200):
-            params = world(PlatformType.INTERMEDIARY, custody=custody).params
+        for seed in range(100):
+            params = world(PlatformType.INTERMEDIARY, custody=custody, capital=200_000,
+                           abscond_penalty_median_cents=2_000_000).params
             m = EcosystemModel(params, seed=seed)
+            invest(m)
             m.platforms[0].fail(FailureCause.INSOLVENT)
             count += m.platforms[0].failure_cause == FailureCause.ABSCONDED
         return count
-    # defaults: 40% without custody, 5% with
-    assert absconded(0.0) > 3 * absconded(1.0) > 0
+    assert absconded(0.0) > 3 * absconded(1.0)
+    assert absconded(0.0) > 0
 
 
 def test_crowdfunding_is_all_or_nothing() -> None:
@@ -137,10 +142,11 @@ def test_reward_pledges_are_delivered_in_goods_or_lost_with_the_project() -> Non
     m.refresh_platform_books()
     m.borrowers.distressed[1] = True
     m.steps = 4
-    cash = p.pool_cash_cents()
+    cash, units = p.pool_cash_cents(), p.units_total
     m.campaigns.deliver_rewards()
-    assert p.pool_cash_cents() == cash + 100_000          # project 0 delivered
-    assert p.investor_loss_cents == 100_000                # project 1 failed
+    assert p.pool_cash_cents() == cash                    # goods are not money
+    assert p.units_total < units                          # project 0 delivered goods
+    assert p.investor_writeoffs_cents == 100_000           # project 1 failed
     m.check_accounts()
 
 
@@ -166,10 +172,10 @@ def test_an_incident_steals_takes_the_service_down_and_hurts_reputation() -> Non
 
 def test_an_incident_the_platform_cannot_make_good_is_a_hacked_failure() -> None:
     m = world(PlatformType.INTERMEDIARY, capital=50_000, incident_loss_share=0.1,
-              abscond_prob_no_custody=0.0)
+              fraud_detection_prob=1.0)
     p = m.platforms[0]
     invest(m)
     incidents.hit(m, p)
     assert not p.alive and p.failure_cause == FailureCause.HACKED
-    assert p.investor_loss_cents == 50_000     # 100,000 stolen, 50,000 made good
+    assert p.investor_writeoffs_cents == 50_000     # 100,000 stolen, 50,000 made good
     m.check_accounts()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
+from agents.mmf import split_t0
 from ecosystem import markets
 from ecosystem.loans import LoanBook, LoanStatus, instalment_cents
 from ecosystem.model import EcosystemModel
@@ -137,13 +137,85 @@ def test_bank_pays_deposit_rate_and_earns_lending_rate() -> None:
     bank, ledger = m.banks[0], m.ledger
     accounts = m.investors.account
     before = ledger.balances(accounts)
-    held = sum(bank.liabilities_cents().values())
     own = ledger.balance(bank.own_account)
     bank.pay_interest()
     # 50,000,000 cents at 1.5% a year for a week: floor(50e6 * 0.015 / 52) = 14,423
     assert (ledger.balances(accounts) - before).tolist() == [14_423, 14_423]
-    income = int(np.floor(held * 0.0435 / 52))
-    assert ledger.balance(bank.own_account) == own + income - 2 * 14_423
+    # lent on at 4.35%: floor(100e6 * 0.0435 / 52) = 83,653
+    assert ledger.balance(bank.own_account) == own + 83_653 - 2 * 14_423
+    m.check_accounts()
+
+
+def test_each_bank_contract_pays_and_earns_its_own_rate() -> None:
+    """Households, a fund's negotiated deposit, a payment firm's reserves (half at the
+    central bank) and custodied platform money, each at its contractual rate."""
+    params = tiny_world().params
+    params = replace(params, payment_firm=replace(params.payment_firm,
+                                                  reserve_centralisation_ratio=0.5),
+                     platform=replace(params.platform, custody_share=1.0),
+                     bank=replace(params.bank, custody_interest_annual=0.01))
+    m = EcosystemModel(params, seed=0)
+    bank, firm, fund, platform, ledger = (m.banks[0], m.payment_firms[0], m.funds[0],
+                                          m.platforms[0], m.ledger)
+    src, inv = m.accounts["world.endowment"], m.investors
+    assert platform.custody_bank == 0
+    ledger.transfer(src, fund.deposit_account, 10_500_000, "setup")
+    ledger.transfer(src, platform.pool_account, 5_300_000, "setup")
+    # 5,300,000 waits for investor 0 over the week; half is centralised at the close.
+    firm.hold_for_clients(src, inv.client_pos[[0]], np.array([5_300_000]), "setup")
+    firm.rebalance_reserves()
+    assert ledger.balance(firm.reserve_central_account) == 2_650_000
+    m.macro.market_rate_annual = 0.03
+    firm_own, bank_own = ledger.balance(firm.own_account), ledger.balance(bank.own_account)
+
+    # T+1: the central bank pays 0.35% on the 2,650,000 it held: floor(2.65e6 * 0.0035
+    # / 52) = 178. Half the balance is swept into the fund, half (2,650,000) to the deposit.
+    m.settle_payments()
+    assert ledger.balance(firm.own_account) == firm_own + 178
+    assert ledger.balance(m.accounts["world.central_bank"]) == -178
+    assert firm.held_at_bank_cents == 2_650_000
+
+    pool, fund_cash = ledger.balance(platform.pool_account), fund.cash_cents()
+    bank.pay_interest()
+    # Deposits 52,650,000 and 50,000,000 at 1.5% a year, for a week: 15,187 and 14,423.
+    # Reserves held at the bank over the week, 2,650,000 at 1.5%: 764, to the firm.
+    # Negotiated deposit 10,500,000 at 3% + 0.5%: 7,067, to the fund.
+    # Custody 5,300,000: the bank pays 1% into the pool (1,019) and earns the 3% market
+    # rate (3,057), not the lending rate.
+    # Lent on at 4.35%: 102,650,000 + 10,500,000 + 2,650,000 = 115,800,000 -> 96,871.
+    assert ledger.balance(firm.own_account) == firm_own + 178 + 764
+    assert fund.cash_cents() == fund_cash + 7_067
+    assert ledger.balance(platform.pool_account) == pool + 1_019
+    assert ledger.balance(bank.own_account) == (bank_own + 96_871 + 3_057 - 15_187 - 14_423
+                                                - 764 - 7_067 - 1_019)
+    m.check_accounts()
+
+
+def test_custody_pays_nothing_by_default_and_centralised_reserves_are_not_the_banks() \
+        -> None:
+    params = tiny_world().params
+    params = replace(params, payment_firm=replace(params.payment_firm,
+                                                  reserve_centralisation_ratio=1.0),
+                     platform=replace(params.platform, custody_share=1.0))
+    m = EcosystemModel(params, seed=0)
+    bank, firm, platform, ledger = m.banks[0], m.payment_firms[0], m.platforms[0], m.ledger
+    src = m.accounts["world.endowment"]
+    ledger.transfer(src, platform.pool_account, 5_300_000, "setup")
+    firm.hold_for_clients(src, m.investors.client_pos[[1]], np.array([5_300_000]), "setup")
+    firm.rebalance_reserves()
+    m.macro.market_rate_annual = 0.03
+    firm_own = ledger.balance(firm.own_account)
+    m.settle_payments()
+    # all 5,300,000 was at the central bank: floor(5.3e6 * 0.0035 / 52) = 356 from it
+    assert firm.held_at_bank_cents == 0
+    assert ledger.balance(firm.own_account) == firm_own + 356
+    pool, bank_own = ledger.balance(platform.pool_account), ledger.balance(bank.own_account)
+    bank.pay_interest()
+    assert ledger.balance(firm.own_account) == firm_own + 356   # the bank pays it nothing
+    assert ledger.balance(platform.pool_account) == pool        # custody pays nothing
+    # Lent on: deposits 102,650,000 at 4.35% -> 85,870; custody 5,300,000 at 3% -> 3,057;
+    # deposit interest 15,187 + 14,423.
+    assert ledger.balance(bank.own_account) == bank_own + 85_870 + 3_057 - 15_187 - 14_423
     m.check_accounts()
 
 
@@ -182,13 +254,80 @@ def test_fund_redemption_breaks_deposits_then_fire_sells_and_stayers_bear_the_lo
     m.check_accounts()
 
 
-@pytest.mark.parametrize("cap", [0, 20_000])
-def test_t0_cap_limits_instant_redemptions(cap: int) -> None:
+# 30,000 yuan asked on one day under a 10,000-yuan daily T+0 cap (1 yuan = 100 cents)
+ASKED, CAP = 3_000_000, 1_000_000
+
+
+def test_t0_split_on_one_day() -> None:
+    # A holder asking 30,000 yuan on one day under a 10,000-yuan T+0 cap gets 10,000
+    # the same day and 20,000 the next; nothing is dropped.
+    assert split_t0(ASKED, CAP) == (1_000_000, 2_000_000)
+    assert split_t0(ASKED, 0) == (ASKED, 0)               # cap off: all the same day
+    assert split_t0(600_000, CAP) == (600_000, 0)         # under the cap
+    now, later = split_t0(np.array([ASKED, 600_000, 0]), CAP)
+    assert now.tolist() == [1_000_000, 600_000, 0] and later.tolist() == [2_000_000, 0, 0]
+
+
+def fund_world(cap_cents_daily: int) -> EcosystemModel:
+    """The tiny world, its investor 0 holding 40,000 yuan in the fund and 1,000 yuan of
+    platform payout waiting in its app balance (idle money: half of it is swept)."""
     params = tiny_world().params
-    params = replace(params, fund=replace(params.fund, t0_cap_cents=cap))
-    m = EcosystemModel(params, seed=0)
-    fund = m.funds[0]
-    m.ledger.transfer(m.accounts["world.endowment"], fund.cash_account, 100_000, "setup")
-    fund.subscribe(np.array([0]), np.array([100_000]))
-    paid = fund.redeem(np.array([0]), np.array([60_000]), m.investors.account[[0]])
-    assert paid.tolist() == [60_000 if cap == 0 else 20_000]
+    m = EcosystemModel(replace(params, fund=replace(
+        params.fund, t0_cap_cents_daily=cap_cents_daily)), seed=0)
+    fund, firm, inv = m.funds[0], m.payment_firms[0], m.investors
+    firm.route(inv.account[[0]], fund.cash_account, np.array([4_000_000]), "fund subscription")
+    fund.subscribe(inv.client_pos[[0]], np.array([4_000_000]))
+    firm.hold_for_clients(m.accounts["world.endowment"], inv.client_pos[[0]],
+                          np.array([100_000]), "platform payout")
+    return m
+
+
+def test_t0_cap_pays_10000_yuan_today_and_20000_tomorrow_on_a_real_fund() -> None:
+    # A holder asking 30,000 yuan on one day under a 10,000-yuan T+0 cap gets 10,000
+    # the same day and 20,000 the next; nothing is dropped.
+    m = fund_world(CAP)
+    fund, firm, ledger, inv = m.funds[0], m.payment_firms[0], m.ledger, m.investors
+    pos, account = inv.client_pos[[0]], inv.account[[0]]
+    deposit = ledger.balance(int(account[0]))
+
+    paid = fund.redeem(pos, np.array([ASKED]), account)
+    assert paid.tolist() == [3_000_000]                   # honoured in full
+    assert fund.holdings_cents[pos].tolist() == [1_000_000]
+    assert ledger.balance(int(account[0])) - deposit == 1_000_000      # same day
+    assert firm.client_balance_cents[pos].tolist() == [100_000 + 2_000_000]
+    m.check_accounts()
+
+    m.settle_payments()                                   # next step's T+1 settlement
+    # the other 2,000,000 reaches the deposit, none of it swept back into the fund; of
+    # the idle 100,000, 50,000 is swept and 50,000 paid out
+    assert ledger.balance(int(account[0])) - deposit == 1_000_000 + 2_000_000 + 50_000
+    assert fund.holdings_cents[pos].tolist() == [1_000_000 + 50_000]
+    assert firm.client_balance_cents.sum() == firm.owed_to_bank_cents.sum() == 0
+    m.check_accounts()
+
+
+def test_without_a_t0_cap_the_whole_redemption_arrives_the_same_day() -> None:
+    m = fund_world(0)
+    fund, ledger, inv = m.funds[0], m.ledger, m.investors
+    deposit = ledger.balance(int(inv.account[0]))
+    fund.redeem(inv.client_pos[[0]], np.array([ASKED]), inv.account[[0]])
+    assert ledger.balance(int(inv.account[0])) - deposit == 3_000_000
+    assert m.payment_firms[0].client_balance_cents.sum() == 100_000
+    m.check_accounts()
+
+
+def test_a_fund_short_of_cash_pays_the_t0_and_t1_parts_of_what_it_raised() -> None:
+    # Two holders ask 30,000 yuan each of a fund with only 40,000 yuan of cash and
+    # nothing else to sell (the second holder's 40,000-yuan holding was never paid in):
+    # the cash is shared pro rata, 20,000 each: 10,000 the same day, 10,000 the next.
+    m = fund_world(CAP)
+    fund, ledger, inv = m.funds[0], m.ledger, m.investors
+    fund.holdings_cents[inv.client_pos[1]] = 4_000_000
+    deposits = ledger.balances(inv.account)
+    paid = fund.redeem(inv.client_pos[[0, 1]], np.array([ASKED, ASKED]), inv.account[[0, 1]])
+    assert paid.tolist() == [2_000_000, 2_000_000]
+    assert (ledger.balances(inv.account) - deposits).tolist() == [1_000_000, 1_000_000]
+    m.settle_payments()
+    assert (ledger.balances(inv.account) - deposits).tolist() == [2_000_000 + 50_000,
+                                                                  2_000_000]
+    m.check_accounts()

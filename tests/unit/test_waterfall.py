@@ -1,4 +1,8 @@
-"""The default waterfall of source 003 on a worked example, and its properties."""
+"""The default waterfall of source 003 on a worked example, and its properties.
+
+Borrowers in these worlds earn exactly 100,000 cents a week (30,000 when distressed) and
+keep a buffer of 3 weeks of it; collectors take half of a pursued borrower's income.
+"""
 
 from __future__ import annotations
 
@@ -12,36 +16,55 @@ from ecosystem.contracts import FailureCause
 from ecosystem.model import EcosystemModel
 from ecosystem.params import Params
 
+INCOME, REDUCED, COLLECTED = 100_000, 30_000, 15_000  # cents a week
+
 
 def guaranteed_world(guarantor_cents: int = 300_000, coverage: float = 0.0,
-                     risk_pool_share: float = 0.1) -> EcosystemModel:
+                     risk_pool_share: float = 0.1, n_borrowers: int = 1,
+                     recovery_weeks: int = 26) -> EcosystemModel:
     params = Params.from_dict({
-        "world": {"n_investors": 2, "n_borrowers": 1, "n_platforms": 1,
+        "world": {"n_investors": 2, "n_borrowers": n_borrowers, "n_platforms": 1,
                   "n_payment_firms": 1, "n_banks": 1, "check_conservation": True},
+        "borrower": {"income_median_cents_weekly": INCOME, "income_sigma": 0.0,
+                     "distressed_income_share": 0.3, "cash_buffer_weeks": 3.0},
         "investor": {"wealth_median_cents": 50_000_000, "wealth_sigma": 0.0},
         "platform": {"type_shares": [0, 1.0, 0, 0, 0], "capital_median_cents": 1_000_000,
                      "capital_sigma": 0.0, "risk_pool_capital_share": risk_pool_share,
                      "insurance_coverage": coverage, "incident_prob_weekly": 0.0},
         "guarantor": {"n_guarantors": 1, "capital_median_cents": guarantor_cents,
-                      "capital_sigma": 0.0, "fee": 0.0},
+                      "capital_sigma": 0.0, "fee": 0.0, "collection_income_share": 0.5,
+                      "recovery_weeks": recovery_weeks},
     })
     return EcosystemModel(params, seed=0)
 
 
-def lend(m: EcosystemModel, principal: int) -> int:
-    """Investor 0 funds the pool; one guaranteed loan at the best grade (2% margin)."""
-    markets.execute_investments(m, np.array([0]), np.array([0]), np.array([2_000_000]))
+def lend(m: EcosystemModel, principal: int, borrower: int = 0, invest: bool = True,
+         empty_card: bool = True) -> int:
+    """Investor 0 funds the pool; one guaranteed loan at the best grade (2% margin);
+    the borrower falls into distress and misses one instalment."""
+    if invest:
+        markets.execute_investments(m, np.array([0]), np.array([0]), np.array([2_000_000]))
     markets._book_and_disburse(m, {
-        "borrower": np.array([0]), "platform": np.array([0]),
+        "borrower": np.array([borrower]), "platform": np.array([0]),
         "amount_cents": np.array([principal]), "instalment_cents": np.array([principal // 10]),
         "rate_annual": np.array([0.2]), "term_weeks": np.array([10]),
         "purpose": np.array([0], np.int8), "est_pd": np.array([0.0])})
     m.refresh_platform_books()
-    Borrower.spend_remaining_cash(m)        # the linked cards are empty: the debit fails
-    m.borrowers.distressed[0] = True
-    row = int(m.loans.active_rows()[0])
+    if empty_card:  # the proceeds are all spent: the linked card is empty, the debit fails
+        account = int(m.borrowers.account[borrower])
+        m.ledger.transfer(account, m.accounts["world.spending"], m.ledger.balance(account),
+                          "spent")
+    m.borrowers.distressed[borrower] = True
+    row = int(m.loans.active_rows()[-1])
     m.loans.cols["missed_weeks"][row] = 1  # one missed instalment
     return row
+
+
+def week_of_collection(m: EcosystemModel) -> None:
+    """The borrower-side phases of a week: income, collections, spending."""
+    Borrower.earn_income(m)
+    m.recoveries.collect()
+    Borrower.spend_remaining_cash(m)
 
 
 def test_worked_example_guarantor_exhausted_then_risk_pool_then_investors() -> None:
@@ -62,20 +85,126 @@ def test_worked_example_guarantor_exhausted_then_risk_pool_then_investors() -> N
     assert m.ledger.balance(platform.risk_pool_account) == 0
     m.refresh_platform_books()
     assert platform.pool_value_cents() == 1_400_000             # investors lost 600,000
-    assert platform.investor_loss_cents == 600_000
+    assert platform.investor_writeoffs_cents == 600_000
     events = m.events.frame()
     steps = events[events["kind"] == "waterfall"][["cause", "amount_cents"]].values.tolist()
     assert steps == [["guarantor", 280_000], ["risk_pool", 120_000],
                      ["investor_loss", 600_000]]
     assert (events["kind"] == "guarantor_failure").sum() == 1
 
-    # Recovery: 30% of the 1,000,000 the borrower did not pay, over 26 weeks, shared
-    # pro rata to what each paid: guarantor 84,000, risk pool 36,000, investors 180,000.
-    for _ in range(27):
-        m.recoveries.collect()
-    assert guarantor.capital_cents() == 84_000
-    assert m.ledger.balance(platform.risk_pool_account) == 36_000
-    assert platform.investor_loss_cents == 600_000 - 180_000
+    # Recovery out of the borrower's reduced income: 30,000 a week, of which collectors
+    # take half, 15,000, for 26 weeks: 390,000 of the 1,000,000 claim (a 39% recovery).
+    # Shared pro rata to what each paid (28% / 12% / 60%): 4,200 + 1,800 + 9,000 a week,
+    # so guarantor 109,200, risk pool 46,800, investors 234,000; 610,000 lapses.
+    account = int(m.borrowers.account[0])
+    assert m.recoveries.outstanding_cents() == 1_000_000
+    for week in range(26):
+        week_of_collection(m)
+        assert m.ledger.balance(account) == min((week + 1) * 15_000, 90_000)  # 3-week buffer
+    assert guarantor.capital_cents() == 109_200
+    assert m.ledger.balance(platform.risk_pool_account) == 46_800
+    assert platform.investor_recoveries_cents == 234_000
+    assert platform.investor_writeoffs_cents == 600_000
+    assert m.ledger.flows_cents["recovery from borrower"] == 26 * 15_000 == 390_000
+    assert m.recoveries.outstanding_cents() == 0 and not len(m.recoveries)  # lapsed
+    events = m.events.frame()
+    recovery = events[events["kind"] == "recovery"][["cause", "amount_cents"]]
+    assert recovery.values.tolist() == [["collected", 390_000], ["lapsed", 610_000]]
+    m.check_accounts()
+
+
+def test_forced_debit_pays_from_the_borrowers_buffer() -> None:
+    """Source 003 step 1: the platform debits the linked card, where the borrower keeps
+    its precautionary buffer (3 weeks of its 100,000 a week); the proceeds above it were
+    spent."""
+    m = guaranteed_world()
+    account = int(m.borrowers.account[0])
+    row = lend(m, 1_000_000, empty_card=False)
+    m.borrowers.distressed[0] = False        # spent while still healthy
+    proceeds = m.ledger.balance(account)
+    Borrower.spend_remaining_cash(m)
+    assert m.ledger.balance(account) == 300_000
+    assert m.ledger.flows_cents["borrower spending"] == proceeds - 300_000
+    m.borrowers.distressed[0] = True
+    paid = waterfall.settle(m, row)
+    # the card pays 300,000; the guarantor its 280,000 and fails; the pool 120,000
+    assert paid == {"forced_debit": 300_000, "guarantor": 280_000, "risk_pool": 120_000,
+                    "insurance": 0, "investor_loss": 300_000}
+    assert m.ledger.balance(account) == 0
+    events = m.events.frame()
+    debit = events[(events["kind"] == "waterfall") & (events["cause"] == "forced_debit")]
+    assert debit["amount_cents"].tolist() == [300_000]
+    assert m.recoveries.outstanding_cents() == 700_000  # the rest is claimed
+    m.check_accounts()
+
+
+def test_a_distressed_borrower_runs_its_buffer_down_to_its_reduced_income() -> None:
+    m = guaranteed_world()
+    account = int(m.borrowers.account[0])
+    for _ in range(5):  # healthy: 100,000 a week, keeps 300,000
+        Borrower.earn_income(m)
+        Borrower.spend_remaining_cash(m)
+    assert m.ledger.balance(account) == 300_000
+    m.borrowers.distressed[0] = True
+    Borrower.earn_income(m)                  # 30,000
+    Borrower.spend_remaining_cash(m)         # keeps 3 weeks of 30,000
+    assert m.ledger.balance(account) == 90_000
+    assert m.ledger.flows_cents["borrower income"] == 5 * INCOME + REDUCED
+    m.check_accounts()
+
+
+def test_claims_are_collected_from_a_distressed_borrowers_reduced_income() -> None:
+    """Two defaulted loans of one borrower, no guarantor and no risk pool: investors own
+    both claims (1,000,000 and 500,000). Collectors take half of the 30,000 the borrower
+    now earns, 15,000 a week, shared 2:1 over the claims, debited from its account."""
+    m = guaranteed_world(guarantor_cents=0, risk_pool_share=0.0)
+    platform, account = m.platforms[0], int(m.borrowers.account[0])
+    rows = [lend(m, 1_000_000), lend(m, 500_000, invest=False)]
+    for row in rows:
+        assert waterfall.settle(m, row)["investor_loss"] == m.loans.principal_cents[row]
+    assert m.recoveries.outstanding_cents() == 1_500_000
+    pool = platform.pool_cash_cents()
+
+    Borrower.earn_income(m)
+    assert m.ledger.balance(account) == REDUCED
+    m.recoveries.collect()
+    assert m.ledger.balance(account) == REDUCED - COLLECTED          # debited 15,000
+    assert m.recoveries.cols["left"].tolist() == [1_000_000 - 10_000, 500_000 - 5_000]
+    assert platform.pool_cash_cents() == pool + COLLECTED
+    assert platform.investor_recoveries_cents == COLLECTED
+
+    # never more than the card holds: with 4,000 in it, 4,000 is taken (2,666 + 1,333
+    # rounded down pro rata: 3,999, and the cent stays with the borrower)
+    m.ledger.transfer(account, m.accounts["world.spending"], REDUCED - COLLECTED - 4_000,
+                      "spent")
+    m.recoveries.collect()
+    assert m.ledger.balance(account) == 1
+    assert m.recoveries.outstanding_cents() == 1_500_000 - COLLECTED - 3_999
+    assert m.ledger.flows_cents["recovery from borrower"] == COLLECTED + 3_999
+    m.check_accounts()
+
+
+def test_nothing_is_collected_after_recovery_weeks_and_then_the_borrower_leaves() -> None:
+    m = guaranteed_world(guarantor_cents=0, risk_pool_share=0.0, recovery_weeks=4)
+    account = int(m.borrowers.account[0])
+    waterfall.settle(m, lend(m, 1_000_000))
+    for _ in range(3):
+        week_of_collection(m)
+        Borrower.replace_departed(m)
+        assert m.borrowers.distressed[0]      # loan written off but still pursued: stays
+    week_of_collection(m)                     # the fourth and last week of collection
+    assert m.ledger.flows_cents["recovery from borrower"] == 4 * COLLECTED
+    assert not len(m.recoveries)              # lapsed after 4 weeks
+    events = m.events.frame()
+    lapsed = events[(events["kind"] == "recovery") & (events["cause"] == "lapsed")]
+    assert lapsed["amount_cents"].tolist() == [1_000_000 - 4 * COLLECTED]
+    Borrower.earn_income(m)
+    m.recoveries.collect()
+    assert m.ledger.flows_cents["recovery from borrower"] == 4 * COLLECTED
+    assert m.ledger.balance(account) == 4 * (REDUCED - COLLECTED) + REDUCED  # 90,000
+    Borrower.replace_departed(m)             # claims closed: it leaves with its cash
+    assert not m.borrowers.distressed[0] and m.ledger.balance(account) == 0
+    assert m.ledger.flows_cents["departing borrower's cash"] == 90_000
     m.check_accounts()
 
 
