@@ -86,6 +86,7 @@ class Platform(mesa.Agent):
         self.owner_cashflow_cents_weekly = 0.0     # average weekly change in own money
         self._own_at_week_start = 0
         self.abscond_penalty_cents = 0             # this owner's sanction if caught
+        self.owners_caught = False
         p = model.params.platform
         self.advertised_yield_annual = self.price(np.array([pd_cutoff_annual / 2]))[0] * (
             1 - p.interest_fee_share) + self.yield_premium()
@@ -133,13 +134,16 @@ class Platform(mesa.Agent):
 
     def recoverable_value_cents(self) -> int:
         """What the investors' pool can pay: cash, escrow, performing loans, guaranteed
-        loans in arrears while their guarantor stands, other loans in arrears at the
-        recovery rate observed so far in the market, fictitious loans at nothing."""
+        loans in arrears as far as their standing guarantors' capital covers them, other
+        loans in arrears and open recovery claims at the recovery rate observed so far in
+        the market, fictitious loans at nothing."""
+        model = self.model
         arrears = self.arrears_cents - self.guaranteed_arrears_cents
-        recovery = self.model.observed_recovery_rate()
-        value = (self.pool_cash_cents() + self.model.ledger.balance(self.escrow_account)
+        recovery = model.observed_recovery_rate()
+        claims = int(model.investor_claims_cents()[self.idx])
+        value = (self.pool_cash_cents() + model.ledger.balance(self.escrow_account)
                  + self.book_cents - self.fictitious_cents - arrears
-                 + floor_cents(arrears * recovery))
+                 + floor_cents((arrears + claims) * recovery))
         return max(int(value), 0)
 
     def nav_cents(self) -> float:
@@ -249,10 +253,17 @@ class Platform(mesa.Agent):
                 self.promised_price_cents *= 1 + weekly_rate(self.advertised_yield_annual)
 
     def keep_promise(self) -> None:
-        """Top the pool up from own capital to what was promised, or fail insolvent."""
+        """Top the pool up from own capital to what was promised, or fail insolvent.
+
+        A fund pool measures the gap against what its pool can pay (loans in arrears at
+        their expected recovery), so leavers paid the promise are not paid out of those
+        who stay. A Ponzi scheme measures it against its own books, where its fictitious
+        loans stand at face: that is how it hides the hole until the cash runs out."""
         if not (self.alive and self.promises_principal):
             return
-        gap = floor_cents(self.units_total * self.promised_price_cents) - self.pool_value_cents()
+        assets = self.pool_value_cents() if self.kind == PlatformType.PONZI \
+            else self.recoverable_value_cents()
+        gap = floor_cents(self.units_total * self.promised_price_cents) - assets
         if gap <= 0:
             return
         paid = min(gap, self.capital_cents())
@@ -277,11 +288,12 @@ class Platform(mesa.Agent):
             term_weeks=np.array([520]), purpose=np.array([1]), status=0,
             originated_step=self.model.steps, kind=LoanKind.FICTITIOUS)
 
-    def ponzi_should_abscond(self, requested_cents: int) -> bool:
-        """Inflows over four weeks below the ratio times what investors ask back."""
+    def ponzi_cannot_pay(self, requested_cents: int) -> bool:
+        """Inflows over four weeks below the ratio times what investors ask back: the
+        scheme cannot pay old investors from new money any more."""
         if self.kind != PlatformType.PONZI or not self.alive or self.model.steps < 8:
             return False
-        ratio = self.model.params.platform.ponzi_abscond_inflow_ratio
+        ratio = self.model.params.platform.ponzi_failure_inflow_ratio
         return sum(self.recent_inflows_cents) < ratio * requested_cents
 
     def weekly_costs_cents(self) -> dict[str, int]:
@@ -341,7 +353,7 @@ class Platform(mesa.Agent):
 
     def check_solvency(self) -> None:
         """A pool wiped out while investors hold units is an insolvent platform."""
-        if self.alive and self.units_total > 0 and self.pool_value_cents() <= 0:
+        if self.alive and self.units_total > 0 and self.recoverable_value_cents() <= 0:
             self.fail(FailureCause.INSOLVENT, "investor pool wiped out")
 
     def fail(self, cause: FailureCause | str, detail: str = "") -> None:
@@ -369,14 +381,23 @@ class Platform(mesa.Agent):
         flow = self.capital_cents() - self._own_at_week_start
         self.owner_cashflow_cents_weekly = 0.9 * self.owner_cashflow_cents_weekly + 0.1 * flow
 
-    def owners_can_take_cents(self) -> int:
-        """Their own money and, without bank custody, the investors' cash, escrow and the
-        risk pool (with custody the bank releases investor money only on instruction)."""
-        take = self.capital_cents()
+    def owners_reach_share(self) -> float:
+        """Share of the investors' cash the owners can move: all of it without custody;
+        with custody only what they can send out as payments for fictitious loans, since
+        the custodian executes the platform's instructions and does not vouch for the
+        loans behind them (CBRC Guidelines on P2P Custody, 2017, art. 7 and 22)."""
         if not self.has_custody:
-            ledger = self.model.ledger
-            take += sum(ledger.balance(a) for a in (self.pool_account, self.escrow_account,
-                                                    self.risk_pool_account))
+            return 1.0
+        return self.model.params.platform.custody_reach_share
+
+    def owners_can_take_cents(self) -> int:
+        """Their own money, the share of the investors' cash and escrow in their reach,
+        and the risk pool unless it is in custody."""
+        ledger = self.model.ledger
+        cash = sum(ledger.balance(a) for a in (self.pool_account, self.escrow_account))
+        take = self.capital_cents() + floor_cents(cash * self.owners_reach_share())
+        if not self.has_custody:
+            take += ledger.balance(self.risk_pool_account)
         return take
 
     def owners_stay_value_cents(self, failing: bool) -> float:
@@ -416,7 +437,7 @@ class Platform(mesa.Agent):
             "platform": self.idx, "type": self.kind.label, "custody": self.has_custody,
             "advertised_yield_annual": round(self.yield_sum / max(self.yield_weeks, 1), 10),
             "failed_step": self.failed_step, "cause": self.failure_cause,
-            "disorderly": self.disorderly,
+            "disorderly": self.disorderly, "owners_caught": self.owners_caught,
             "guarantor_failed": guarantor_failed_step is not None,
             "guarantor_failed_step": guarantor_failed_step,
             "investor_inflow_cents": int(self.investor_inflow_cents),

@@ -96,10 +96,10 @@ class Campaigns:
         for row in due:
             platform = model.platforms[int(loans.platform[row])]
             value = int(loans.outstanding_cents[row])
-            if model.borrowers.distressed[int(loans.borrower[row])]:
+            failed = model.borrowers.distressed[int(loans.borrower[row])]
+            if failed or not pay_in_kind(model, platform, value):
                 model.exits.write_off(platform, np.array([row]), "reward not delivered")
                 continue
-            pay_in_kind(model, platform, value)
             loans.cols["outstanding_cents"][row] = 0
             loans.cols["status"][row] = LoanStatus.REPAID
             model.refresh_platform_books()

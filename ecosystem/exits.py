@@ -20,6 +20,7 @@ import numpy as np
 
 from ecosystem.contracts import DISORDERLY, FailureCause, LoanKind
 from ecosystem.loans import LoanStatus
+from ecosystem.money import floor_cents
 
 
 class Exits:
@@ -40,18 +41,21 @@ class Exits:
         """Money recovered for the investors of ``platform`` (never netted against
         write-offs: both tallies only grow)."""
         amount = int(amount_cents)
-        if amount > 0:
-            platform.investor_recoveries_cents += amount
-            self.model.investor_recoveries_cents += amount
+        if amount <= 0 or (platform.promises_principal and platform.alive):
+            return  # the living promiser's capital bore the loss, the recovery is its own
+        platform.investor_recoveries_cents += amount
+        self.model.investor_recoveries_cents += amount
 
     def leave(self, platform, cause: FailureCause) -> None:
         """Wind the platform down, orderly or not (``platform.alive`` is already False)."""
         ledger, accounts = self.model.ledger, self.model.accounts
         if cause in DISORDERLY:
             platform.disorderly = True
-            ledger.transfer(platform.own_account, accounts["world.absconded"],
-                            platform.capital_cents(), "owners abscond with capital")
-            if not platform.has_custody:
+            if self.model.rng.random() < self.model.params.platform.fraud_detection_prob:
+                self._owners_caught(platform)
+            else:
+                ledger.transfer(platform.own_account, accounts["world.absconded"],
+                                platform.capital_cents(), "owners abscond with capital")
                 self._take_investor_cash(platform)
             self._lose_records(platform)
         else:
@@ -72,20 +76,36 @@ class Exits:
         self.model.ledger.transfer(platform.own_account, platform.pool_account, paid,
                                    "promise made good from capital at exit")
 
+    def _owners_caught(self, platform) -> None:
+        """Owners who abscond and are caught (the fraud investigations of Gu, Gui and
+        Huang 2021) keep nothing: investor money stays in the pool and what they held of
+        their own is confiscated for the investors (a recovery)."""
+        capital = platform.capital_cents()
+        self.model.ledger.transfer(platform.own_account, platform.pool_account, capital,
+                                   "absconding owners caught: assets returned to investors")
+        self.record_recovery(platform, capital)
+        platform.owners_caught = True
+        self.model.events.log("fraud_investigation", platform.name, "owners caught", capital,
+                              "absconding owners caught; their assets go to investors")
+
     def _take_investor_cash(self, platform) -> None:
-        """Cash, escrow and the risk pool are all in the platform's hands without custody.
-        The risk pool is not investors' units, so taking it is not yet their loss: that
-        shows when later defaults find the pool empty."""
+        """What of the pool's cash and escrow is in the owners' reach (all of it without
+        custody; with custody the share they can move by instructing payments for
+        fictitious loans, ``platform.custody_reach_share``), and the risk pool if it is
+        not in custody. The risk pool is not investors' units, so taking it is not yet
+        their loss: that shows when later defaults find the pool empty."""
         ledger, sink = self.model.ledger, self.model.accounts["world.absconded"]
+        reach = platform.owners_reach_share()
         taken = 0
         for account in (platform.pool_account, platform.escrow_account):
-            amount = ledger.balance(account)
+            amount = floor_cents(ledger.balance(account) * reach)
             ledger.transfer(account, sink, amount, "investor money taken by absconding owners")
             taken += amount
         self.record_loss(platform, taken)
-        ledger.transfer(platform.risk_pool_account, sink,
-                        ledger.balance(platform.risk_pool_account),
-                        "risk pool taken by absconding owners")
+        if not platform.has_custody:
+            ledger.transfer(platform.risk_pool_account, sink,
+                            ledger.balance(platform.risk_pool_account),
+                            "risk pool taken by absconding owners")
 
     def _lose_records(self, platform) -> None:
         """A share of the real loans is never collected once the records are gone."""

@@ -30,6 +30,9 @@ class AccountKind(IntEnum):
     EXTERNAL = 2
 
 
+_EXTERNAL = int(AccountKind.EXTERNAL)
+
+
 class Ledger:
     """Balances in cents, one slot per account, with batch transfers for households."""
 
@@ -72,7 +75,7 @@ class Ledger:
 
     def is_external(self, account: int) -> bool:
         """True for source and sink accounts."""
-        return self._kinds[account] == AccountKind.EXTERNAL
+        return self._kinds.item(account) == _EXTERNAL  # .item: a plain int, fast
 
     # -- reading --------------------------------------------------------------------
     def balance(self, account: int) -> int:

@@ -69,7 +69,7 @@ def pay_withdrawals(model) -> None:
     requested = floor_cents(hold.per_platform(hold.pending_units, n_p)
                             * model.unit_prices_cents())
     for pl in model.platforms:  # a Ponzi scheme runs off when new money dries up
-        if pl.ponzi_should_abscond(int(requested[pl.idx])):
+        if pl.ponzi_cannot_pay(int(requested[pl.idx])):
             pl.fail(FailureCause.INSOLVENT, "inflows fell short of promised payouts")
     prices = model.unit_prices_cents()
     cash = np.array([pl.pool_cash_cents() for pl in model.platforms], dtype=np.int64)
@@ -101,12 +101,13 @@ def pay_withdrawals(model) -> None:
         pl.check_liquidity(int(queued[pl.idx]))
 
 
-def pay_in_kind(model, platform, value_cents: int) -> None:
+def pay_in_kind(model, platform, value_cents: int) -> bool:
     """Goods worth ``value_cents`` delivered to a platform's holders: each gives up units
-    worth its pro-rata share at recoverable value; no money moves."""
+    worth its pro-rata share at recoverable value; no money moves. False if there is
+    nobody to deliver to (no units or nothing left in the pool)."""
     hold, pool_value = model.holdings, platform.recoverable_value_cents()
     if value_cents <= 0 or pool_value <= 0 or platform.units_total <= 0:
-        return
+        return False
     share = min(value_cents / pool_value, 1.0)
     mine = hold.held & (hold.platform == platform.idx)
     units = np.where(mine, np.floor(hold.units * share).astype(np.int64), 0)
@@ -114,6 +115,7 @@ def pay_in_kind(model, platform, value_cents: int) -> None:
     platform.units_total -= int(units.sum())
     hold.cancel(units)
     model.step_stats["reward_goods_cents"] += int(value_cents)
+    return True
 
 
 def _pay_holders(model, pay_cents: np.ndarray, slot_p: np.ndarray) -> None:

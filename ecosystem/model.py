@@ -73,6 +73,7 @@ class EcosystemModel(mesa.Model):
         self.step_stats: dict[str, int] = defaultdict(int)
         self.investor_writeoffs_cents = 0     # cumulative, never netted
         self.investor_recoveries_cents = 0
+        self._claims_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int64))
         self.accounts = {name: self.ledger.open_account(name, AccountKind.EXTERNAL)
                          for name in EXTERNAL_ACCOUNTS}
         self.roles = {name: load_role_class(path)
@@ -214,17 +215,20 @@ class EcosystemModel(mesa.Model):
         return np.array([p.unit_value_cents() for p in self.platforms])
 
     def observed_recovery_rate(self) -> float:
-        """Share of what was written off against investors that has been recovered so far,
-        the market's own evidence on what a loan in arrears will still pay."""
-        if self.investor_writeoffs_cents <= 0:
-            return 0.0
-        return min(self.investor_recoveries_cents / self.investor_writeoffs_cents, 1.0)
+        """Share of investors' defaulted claims that was collected from the borrowers, over
+        claims that have closed: the market's own evidence on what a loan in arrears, or
+        an open claim, will still pay."""
+        return self.recoveries.recovery_rate()
 
     def investor_claims_cents(self) -> np.ndarray:
         """Recovery claims still open that will be paid to each platform's investors."""
-        c = self.recoveries.cols
-        return np.bincount(c["platform"], c["left"] * c["to_investors"],
-                           minlength=len(self.platforms)).astype(np.int64)
+        version = self.recoveries.version
+        if self._claims_cache[0] != version:   # read many times a week, changes rarely
+            c = self.recoveries.cols
+            claims = np.bincount(c["platform"], c["left"] * c["to_investors"],
+                                 minlength=len(self.platforms)).astype(np.int64)
+            self._claims_cache = (version, claims)
+        return self._claims_cache[1]
 
     def investor_losses_by_platform(self) -> np.ndarray:
         """Investors' loss on each platform: money in - money out - recoverable value."""
@@ -246,25 +250,32 @@ class EcosystemModel(mesa.Model):
 
     def guarantee_coverage(self, perceived_loss_annual: np.ndarray) -> np.ndarray:
         """Share of each platform's credit risk its standing guarantors can observably
-        cover: a guarantor's capital against a year of claims on its guaranteed book at
-        the perceived loss rates, capped at 1, averaged over its platforms' guaranteed
-        loans (source 003: the credit-service institution buys defaulted loans back)."""
+        cover: a guarantor's capital against a year of claims on its guaranteed book
+        (the larger of the book at the perceived loss rates and the buy-backs it has
+        paid per year so far, both disclosed), capped at 1, averaged over its platforms'
+        guaranteed loans (source 003: the credit-service institution buys defaulted loans
+        back). A guarantor without capital covers nothing."""
         n = len(self.platforms)
-        cover = np.zeros(n)
         loans = self.loans
         active = loans.real_active() & (loans.guarantor >= 0)
+        n_g = len(self.guarantors)
+        if n_g == 0 or not active.any():
+            return np.zeros(n)
+        book = np.bincount(loans.guarantor[active] * n + loans.platform[active],
+                           loans.outstanding_cents[active], minlength=n_g * n).reshape(n_g, n)
+        years = max(self.steps, 1) / 52.0
+        cover = np.zeros(n)
         for g in self.guarantors:
             if not g.alive:
                 continue
-            mine = active & (loans.guarantor == g.idx)
-            book = np.bincount(loans.platform[mine], loans.outstanding_cents[mine],
-                               minlength=n)
-            claims = float((book * perceived_loss_annual[:n]).sum())
-            capacity = 1.0 if claims <= 0 else min(g.capital_cents() / claims, 1.0)
-            cover += book * capacity
-        book = np.bincount(loans.platform[active], loans.outstanding_cents[active],
-                           minlength=n)
-        return np.divide(cover, book, out=np.zeros(n), where=book > 0)
+            claims = max(float((book[g.idx] * perceived_loss_annual[:n]).sum()),
+                         g.claims_paid_cents / years)
+            capital = g.capital_cents()
+            capacity = 0.0 if capital <= 0 else 1.0 if claims <= 0 else min(capital / claims,
+                                                                              1.0)
+            cover += book[g.idx] * capacity
+        total = book.sum(axis=0)
+        return np.divide(cover, total, out=np.zeros(n), where=total > 0)
 
     def crowdfunding_mask(self) -> np.ndarray:
         """Which platforms run crowdfunding campaigns."""
@@ -416,14 +427,26 @@ class EcosystemModel(mesa.Model):
         arrears = loans.by_platform("outstanding_cents", n, mask=late)
         fictitious = loans.by_platform("outstanding_cents", n,
                                        mask=loans.kind == LoanKind.FICTITIOUS)
-        standing = np.array([g.alive for g in self.guarantors] + [False], bool)
-        covered = late & standing[loans.guarantor]  # guarantor -1 picks the False
-        guaranteed = loans.by_platform("outstanding_cents", n, mask=covered)
+        guaranteed = self._arrears_guarantors_can_pay(late, n)
         for platform in self.platforms:
             platform.book_cents = int(book[platform.idx])
             platform.arrears_cents = int(arrears[platform.idx])
             platform.fictitious_cents = int(fictitious[platform.idx])
             platform.guaranteed_arrears_cents = int(guaranteed[platform.idx])
+
+    def _arrears_guarantors_can_pay(self, late: np.ndarray, n: int) -> np.ndarray:
+        """Loans in arrears per platform that standing guarantors can buy back: each
+        guarantor's late book, scaled down where it exceeds the guarantor's capital."""
+        loans, out = self.loans, np.zeros(n)
+        for g in self.guarantors:
+            if not g.alive:
+                continue
+            mine = loans.by_platform("outstanding_cents", n, mask=late & (loans.guarantor
+                                                                             == g.idx))
+            total = int(mine.sum())
+            if total > 0:
+                out += mine * min(max(g.capital_cents(), 0) / total, 1.0)
+        return np.floor(out).astype(np.int64)
 
     def check_accounts(self) -> None:
         """Money conserved; client reserves back client balances; units match holdings."""

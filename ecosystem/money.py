@@ -9,6 +9,8 @@ more than it owes, and the remainder stays with the payer, so money is conserved
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 CENTS_PER_YUAN = 100
@@ -24,6 +26,8 @@ def floor_cents(amount: float | np.ndarray) -> np.ndarray | int:
     Returns:
         ``int`` for a scalar input, an ``int64`` array otherwise.
     """
+    if isinstance(amount, int | float) and math.isfinite(amount):  # hot path: scalars
+        return max(math.floor(amount), 0)
     rounded = np.floor(np.maximum(amount, 0.0)).astype(np.int64)
     if np.ndim(rounded) == 0:
         return int(rounded)

@@ -322,9 +322,11 @@ class PlatformParams(ParamGroup):
     ponzi_diversion_share: float = param(0.5, "share", "share of new money a Ponzi "
                                          "platform diverts to its owners as fictitious "
                                          "loans (self-financing)", ge=0, le=1)
-    ponzi_abscond_inflow_ratio: float = param(1.0, "ratio", "a Ponzi platform absconds "
-                                              "when inflows over the last weeks fall below "
-                                              "this multiple of promised payouts", ge=0)
+    ponzi_failure_inflow_ratio: float = param(1.0, "ratio", "a Ponzi platform cannot pay "
+                                              "(fails, and its owners decide whether to "
+                                              "abscond) when inflows over the last four "
+                                              "weeks fall below this multiple of what "
+                                              "investors ask back", ge=0)
     fraud_detection_prob: float = param(0.33, "probability", "chance that owners who "
                                         "abscond are caught and lose what they took (about "
                                         "a third: 6.31% of collapses investigated for "
@@ -337,6 +339,11 @@ class PlatformParams(ParamGroup):
                                               "a fifth of failures in the platform-types "
                                               "experiment involve absconding (19% observed)",
                                               ge=0, le=10**15)
+    custody_reach_share: float = param(0.1, "share", "share of custodied investor cash "
+                                       "owners can still move out as payments for "
+                                       "fictitious loans (the custodian checks "
+                                       "instructions, not borrowers); an assumption", ge=0,
+                                       le=1)
     abscond_penalty_sigma: float = param(1.0, "log units", "dispersion of that sanction "
                                          "across owners", ge=0, le=5)
     owner_horizon_weeks: int = param(52, "weeks", "weeks of their current profit the owners "

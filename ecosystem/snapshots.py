@@ -14,7 +14,7 @@ import pandas as pd
 def agent_frames(model) -> dict[str, pd.DataFrame]:
     """One frame per agent population: investors, borrowers, platforms."""
     inv, bor = model.investors, model.borrowers
-    p2p = model.holdings.slot_values_cents(model.unit_prices_cents()).sum(axis=1)
+    p2p = model.holdings.slot_values_cents(model.unit_values_cents()).sum(axis=1)
     investors = pd.DataFrame({
         "investor": range(inv.n), "bank": inv.bank, "payment_firm": inv.payment_firm,
         "fund_user": inv.fund_user, "deposit_cents": model.ledger.balances(inv.account),

@@ -148,7 +148,11 @@ class Recoveries:
 
     def __init__(self, model) -> None:
         self.model = model
+        self.version = 0            # bumped on every change, for callers that cache
         self._next_claim = 0
+        # investors' claims that have closed: what was claimed and what was collected
+        self.closed_claimed_cents = 0
+        self.closed_collected_cents = 0
         self.cols: dict[str, np.ndarray] = {
             name: np.zeros(0, bool if name == "to_investors" else np.int64)
             for name in COLUMNS}
@@ -178,6 +182,7 @@ class Recoveries:
                "collected": np.zeros(k, np.int64),
                "weeks_left": np.full(k, model.params.guarantor.recovery_weeks, np.int64)}
         self._next_claim += 1
+        self.version += 1
         self.cols = {name: np.concatenate([self.cols[name], new[name]]) for name in COLUMNS}
 
     def collect(self) -> None:
@@ -197,6 +202,7 @@ class Recoveries:
         part = np.where(take[row_of] == owed[row_of], c["left"],
                         np.minimum(share, c["left"]))
         moved = part > 0
+        self.version += 1
         if moved.any():
             model.ledger.transfer_batch(pop.account[c["borrower"][moved]],
                                         c["account"][moved], part[moved],
@@ -220,6 +226,9 @@ class Recoveries:
         if not done.any():
             return
         c = self.cols
+        investors = done & c["to_investors"]
+        self.closed_claimed_cents += int(c["claimed"][investors].sum())
+        self.closed_collected_cents += int(c["collected"][investors].sum())
         for claim in np.unique(c["claim"][done]):
             rows = np.flatnonzero(c["claim"] == claim)
             platform = self.model.platforms[int(c["platform"][rows[0]])]
@@ -230,12 +239,19 @@ class Recoveries:
                 if amount > 0:
                     self.model.events.log("recovery", platform.name, cause, amount, detail)
         self.cols = {name: column[~done] for name, column in c.items()}
+        self.version += 1
 
     def pursued_borrowers(self, n: int) -> np.ndarray:
         """Mask over ``n`` borrowers: True where a claim against the borrower is open."""
         mask = np.zeros(n, bool)
         mask[self.cols["borrower"]] = True
         return mask
+
+    def recovery_rate(self) -> float:
+        """Share of investors' closed claims that was collected (0 before any closes)."""
+        if self.closed_claimed_cents <= 0:
+            return 0.0
+        return self.closed_collected_cents / self.closed_claimed_cents
 
     def outstanding_cents(self) -> int:
         """What is still to be recovered."""

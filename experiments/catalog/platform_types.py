@@ -19,8 +19,10 @@ interval excludes zero in the expected direction:
   intermediaries, but once their guarantor has failed the losses of those that fail are
   not smaller (Ba, Hou and Zhang 2018).
 
-Proportions use Wilson intervals and Newcombe differences; loss rates a percentile
-bootstrap seeded from the experiment's seed (``results.stats``).
+Proportions use Wilson intervals; differences of proportions are judged on a bootstrap
+over seeds (whole runs resampled, since platforms of one run share its shocks), with
+Newcombe's interval beside it; loss rates use a percentile bootstrap; every resample is
+seeded from the experiment's seed (``results.stats.resampling_seed``).
 
 The design is 2 x 2 (factors sorted by name): ``guarantor.shock_step`` 0 or 104 (every
 guarantor fails in week 104, an outside shock, so that "when the guarantor fails" is
@@ -95,28 +97,57 @@ def absconded_share(frame: pd.DataFrame) -> dict[str, Any]:
             "absconded": k, "observed_china": 0.1937}
 
 
-def _proportion_gap(frame: pd.DataFrame, outcome: str, group: pd.Series) -> dict[str, Any]:
-    """Rate of ``outcome`` where ``group`` is True minus where it is False, Newcombe 95%."""
+def _proportion_gap(frame: pd.DataFrame, outcome: str, group: pd.Series,
+                    seed: int) -> dict[str, Any]:
+    """Rate of ``outcome`` where ``group`` is True minus where it is False.
+
+    Two 95% intervals: Newcombe's, which treats platforms as independent, and a
+    bootstrap over seeds (whole runs resampled), which respects that platforms of one
+    run share its credit cycle and news; the verdict uses the seed bootstrap."""
     a, b = frame.loc[group, outcome], frame.loc[~group, outcome]
     diff, low, high = newcombe_difference(int(a.sum()), len(a), int(b.sum()), len(b))
+    c_low, c_high = _seed_bootstrap(frame, outcome, group, seed)
     return {"rate_in_group": _round(a.mean()) if len(a) else None,
             "rate_in_group_ci": _wilson(int(a.sum()), len(a)),
             "rate_outside": _round(b.mean()) if len(b) else None,
             "rate_outside_ci": _wilson(int(b.sum()), len(b)),
-            "difference": _round(diff), "ci_low": _round(low), "ci_high": _round(high),
+            "difference": _round(diff), "ci_low": _round(c_low), "ci_high": _round(c_high),
+            "newcombe_ci": [_round(low), _round(high)],
             "n_group": len(a), "n_outside": len(b),
-            "holds": bool(low > 0), "small_sample": is_small_sample(min(len(a), len(b)))}
+            "holds": bool(c_low > 0), "small_sample": is_small_sample(min(len(a), len(b)))}
 
 
-def _custody(frame: pd.DataFrame) -> dict[str, Any]:
+def _seed_bootstrap(frame: pd.DataFrame, outcome: str, group: pd.Series, seed: int,
+                    n_boot: int = 2000) -> tuple[float, float]:
+    """95% percentile interval of the rate difference, resampling whole seeds."""
+    parts = pd.DataFrame({"seed": frame["seed"], "k": frame[outcome].astype(int),
+                          "g": group.astype(bool)})
+    table = parts.groupby(["seed", "g"])["k"].agg(["sum", "count"]).unstack("g",
+                                                                            fill_value=0)
+    if table.shape[0] < 2 or table.shape[1] < 4:
+        return float("nan"), float("nan")
+    k_in, n_in = table[("sum", True)].to_numpy(), table[("count", True)].to_numpy()
+    k_out, n_out = table[("sum", False)].to_numpy(), table[("count", False)].to_numpy()
+    rng = np.random.default_rng(resampling_seed(seed))
+    draw = rng.integers(0, len(k_in), size=(n_boot, len(k_in)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diffs = k_in[draw].sum(1) / n_in[draw].sum(1) - k_out[draw].sum(1) / n_out[draw].sum(1)
+    diffs = diffs[np.isfinite(diffs)]
+    if diffs.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _custody(frame: pd.DataFrame, seed: int) -> dict[str, Any]:
     """Without custody minus with custody: absconding rate and failure rate per platform."""
     without = ~frame["custody"].astype(bool)
-    return {"absconding": _proportion_gap(frame, "absconded", without),
-            "failure": _proportion_gap(frame, "failed", without),
+    return {"absconding": _proportion_gap(frame, "absconded", without, seed),
+            "failure": _proportion_gap(frame, "failed", without, seed + 1),
             "reads": "rates without custody minus rates with custody"}
 
 
-def _yield(frame: pd.DataFrame) -> dict[str, Any]:
+def _yield(frame: pd.DataFrame, seed: int) -> dict[str, Any]:
     """Failure of the half above each type's median advertised yield minus the half below."""
     high = pd.Series(False, index=frame.index)
     per_type = {}
@@ -125,8 +156,8 @@ def _yield(frame: pd.DataFrame) -> dict[str, Any]:
             continue
         above = group["advertised_yield_annual"] > group["advertised_yield_annual"].median()
         high[group.index] = above
-        per_type[kind] = _proportion_gap(group, "failed", above)
-    pooled = _proportion_gap(frame, "failed", high)
+        per_type[kind] = _proportion_gap(group, "failed", above, seed)
+    pooled = _proportion_gap(frame, "failed", high, seed + 1)
     return {"pooled_within_types": pooled, "by_type": per_type, "holds": pooled["holds"]}
 
 
@@ -141,7 +172,7 @@ def _guarantee(calm: pd.DataFrame, shocked: pd.DataFrame, shock_step: int,
     of the credit cycle.
     """
     pair = calm[calm["type"].isin(["guaranteed", "intermediary"])]
-    calm_gap = _proportion_gap(pair, "failed", pair["type"].eq("intermediary"))
+    calm_gap = _proportion_gap(pair, "failed", pair["type"].eq("intermediary"), seed + 3)
     failed = shocked[shocked["failed"] & (shocked["failed_step"] >= shock_step)]
     loss = failed["net_loss_cents"] / failed["investor_inflow_cents"].clip(lower=1)
     hit = (failed["type"].eq("guaranteed") & failed["guarantor_failed_step"].notna()
@@ -213,7 +244,8 @@ def results(store, spec) -> dict[str, Any]:
             "absconded_share_all_types": absconded_share(frame),
             "absconded_share_by_arm": {name: absconded_share(arm)
                                        for name, arm in by_arm.items()},
-            "determinants": {"custody": _custody(calm), "yield": _yield(calm),
+            "determinants": {"custody": _custody(calm, spec.seed),
+                             "yield": _yield(calm, spec.seed + 2),
                              "guarantee": _guarantee(calm, shocked, shock_step, spec.seed)},
             "seeds": int(calm["seed"].nunique())}
 

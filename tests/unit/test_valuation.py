@@ -50,7 +50,8 @@ def test_hand_built_ponzi_absconds_and_investors_lose_what_they_put_in_less_what
     second asks for everything; the owners
     compare what they can take with what staying is worth and abscond. Nothing is left
     for investors, so each loses exactly what it put in minus what it got back."""
-    m = world(PlatformType.PONZI, ponzi_diversion_share=0.5, abscond_penalty_median_cents=0)
+    m = world(PlatformType.PONZI, ponzi_diversion_share=0.5, abscond_penalty_median_cents=0,
+              fraud_detection_prob=0.0)              # owners who are never caught
     p = m.platforms[0]
     invest(m, 0, 1_000_000)
     invest(m, 1, 600_000)
@@ -99,16 +100,32 @@ def test_promised_value_is_not_wealth_and_the_promise_is_its_own_series() -> Non
 
 def test_custody_takes_the_investors_cash_out_of_the_owners_reach() -> None:
     """Same platform, same money: without custody the owners could take the pool's cash
-    and find absconding worth more than staying; with custody they cannot."""
+    and find absconding worth more than staying; with custody they can move only the
+    share they can send out as payments for fictitious loans (10%), and stay."""
     decisions = {}
     for custody in (0.0, 1.0):
         m = world(PlatformType.INTERMEDIARY, custody=custody, capital=100_000,
-                  abscond_penalty_median_cents=500_000)
+                  abscond_penalty_median_cents=1_000_000, custody_reach_share=0.1)
         invest(m, 0, 5_000_000)
         p = m.platforms[0]
         decisions[custody] = (p.owners_can_take_cents(), p.owners_abscond(failing=True))
+    # 0.67 * 5,100,000 - 0.33 * 1,000,000 = 3,087,000 > 100,000 staying
     assert decisions[0.0] == (100_000 + 5_000_000, True)
-    assert decisions[1.0] == (100_000, False)
+    # 0.67 * 600,000 - 0.33 * 1,000,000 = 72,000 < 100,000 staying
+    assert decisions[1.0] == (100_000 + 500_000, False)
+
+
+def test_caught_owners_leave_investor_money_and_give_up_their_own() -> None:
+    m = world(PlatformType.INTERMEDIARY, capital=100_000, fraud_detection_prob=1.0)
+    p = m.platforms[0]
+    invest(m, 0, 5_000_000)
+    p.fail(FailureCause.ABSCONDED, "test")
+    assert p.owners_caught and p.capital_cents() == 0
+    assert m.ledger.balance(m.accounts["world.absconded"]) == 0
+    assert p.pool_cash_cents() == 5_100_000                 # their 100,000 goes to investors
+    assert p.investor_recoveries_cents == 100_000 and p.investor_writeoffs_cents == 0
+    assert m.events.count("fraud_investigation") == 1
+    m.check_accounts()
 
 
 def test_a_franchise_worth_keeping_stops_the_owners_from_absconding() -> None:
@@ -123,15 +140,14 @@ def test_a_franchise_worth_keeping_stops_the_owners_from_absconding() -> None:
 
 def test_failed_fund_pool_investors_keep_the_pool_and_lose_no_money_they_put_in() -> None:
     """The broken promise is not a loss of money: the pool still holds all 1,000,000."""
-    m = world(PlatformType.FUND_POOL, capital=0)
+    m = world(PlatformType.FUND_POOL, capital=0, fraud_detection_prob=1.0)
     p = m.platforms[0]
     invest(m, 0, 1_000_000)
     p.start_week()
     p.keep_promise()
-    assert not p.alive and p.failure_cause in (FailureCause.INSOLVENT,
-                                               FailureCause.ABSCONDED)
-    if p.failure_cause == FailureCause.INSOLVENT:
-        assert p.net_loss_cents() == 0 and p.investor_writeoffs_cents == 0
+    assert not p.alive and p.failure_cause == FailureCause.INSOLVENT
+    assert p.net_loss_cents() == 0 and p.investor_writeoffs_cents == 0
+    assert investor_p2p_cents(m) == 1_000_000 and investor_promised_cents(m) == 0
     m.check_accounts()
 
 
@@ -154,3 +170,36 @@ def test_reward_goods_extinguish_the_backers_claim_without_cash() -> None:
     holding = pair(m, 0)
     assert holding["got_back_cents"] == pytest.approx(400_000, abs=1)
     assert holding["loss_cents"] == 0
+
+
+def test_guarantee_coverage_is_the_guarantors_capital_against_its_claims() -> None:
+    m = world(PlatformType.GUARANTEED, capital=1_000_000)
+    g = m.guarantors[0]
+    m.loans.add(borrower=np.array([0]), platform=np.array([0]),
+                principal_cents=np.array([10_000_000]),
+                outstanding_cents=np.array([10_000_000]), instalment_cents=np.array([0]),
+                rate_annual=np.array([0.1]), term_weeks=np.array([52]),
+                purpose=np.array([0]), status=0, originated_step=0, guarantor=np.array([0]))
+    perceived = np.array([0.2])                     # 2,000,000 of claims a year
+    capital = g.capital_cents()
+    assert m.guarantee_coverage(perceived)[0] == pytest.approx(min(capital / 2_000_000, 1))
+    m.ledger.transfer(g.own_account, m.accounts["world.outside_losses"], capital, "test")
+    assert m.guarantee_coverage(perceived)[0] == 0.0           # no capital, no cover
+    assert m.guarantee_coverage(np.array([0.0]))[0] == 0.0     # even with no claims seen
+
+
+def test_loans_in_arrears_are_valued_at_the_recovery_rate_of_closed_claims() -> None:
+    m = world(PlatformType.INTERMEDIARY)
+    p = m.platforms[0]
+    invest(m, 0, 1_000_000)
+    m.loans.add(borrower=np.array([0]), platform=np.array([0]),
+                principal_cents=np.array([400_000]), outstanding_cents=np.array([400_000]),
+                instalment_cents=np.array([10_000]), rate_annual=np.array([0.1]),
+                term_weeks=np.array([52]), purpose=np.array([0]), status=0,
+                originated_step=0)
+    m.ledger.transfer(p.pool_account, m.accounts["world.spending"], 400_000, "lent")
+    m.loans.cols["missed_weeks"][0] = 2
+    m.refresh_platform_books()
+    assert p.recoverable_value_cents() == 600_000              # nothing recovered yet
+    m.recoveries.closed_claimed_cents, m.recoveries.closed_collected_cents = 1_000, 250
+    assert p.recoverable_value_cents() == 600_000 + 100_000    # 25% of 400,000
