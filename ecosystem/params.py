@@ -332,12 +332,14 @@ class PlatformParams(ParamGroup):
                                         "a third: 6.31% of collapses investigated for "
                                         "fraud against 19.37% absconding, Gu, Gui and "
                                         "Huang 2021)", ge=0, le=1)
-    abscond_penalty_median_cents: int = param(3_000_000_000, "cents", "median sanction "
+    abscond_penalty_median_cents: int = param(4_000_000_000, "cents", "median sanction "
                                               "an owner who is caught bears, in money "
-                                              "(prison, fines, lost other business; 30m "
+                                              "(prison, fines, lost other business; 40m "
                                               "yuan); a free parameter, set so that about "
                                               "a fifth of failures in the platform-types "
-                                              "experiment involve absconding (19% observed)",
+                                              "experiment involve absconding (19% observed)"
+                                              " with the baseline's 200 investors per "
+                                              "platform; recalibrate for other ratios",
                                               ge=0, le=10**15)
     custody_reach_share: float = param(0.1, "share", "share of custodied investor cash "
                                        "owners can still move out as payments for "
