@@ -88,19 +88,29 @@ class Campaigns:
         return apps
 
     def deliver_rewards(self) -> None:
-        """Reward pledges at maturity: goods delivered, or lost if the project failed."""
+        """Reward pledges at maturity: goods delivered, or lost if the project failed or
+        the platform has nobody left to deliver to."""
         model, loans = self.model, self.model.loans
         due = np.flatnonzero((loans.kind == LoanKind.REWARD)
                              & (loans.status == LoanStatus.ACTIVE)
                              & (loans.originated_step + loans.term_weeks <= model.steps))
+        if due.size == 0:
+            return
+        failed = model.borrowers.distressed[loans.borrower[due]]
+        for row in due[failed]:
+            platform = model.platforms[int(loans.platform[row])]
+            model.exits.write_off(platform, np.array([row]), "reward not delivered")
+        due = due[~failed]
+        n = len(model.platforms)
+        value = np.bincount(loans.platform[due], loans.outstanding_cents[due], minlength=n)
+        delivered = pay_in_kind(model, value.astype(np.int64))
         for row in due:
             platform = model.platforms[int(loans.platform[row])]
-            value = int(loans.outstanding_cents[row])
-            failed = model.borrowers.distressed[int(loans.borrower[row])]
-            if failed or not pay_in_kind(model, platform, value):
+            if not delivered[platform.idx]:
                 model.exits.write_off(platform, np.array([row]), "reward not delivered")
                 continue
+            model.events.log("campaign", platform.name, "reward delivered (goods)",
+                             int(loans.outstanding_cents[row]))
             loans.cols["outstanding_cents"][row] = 0
             loans.cols["status"][row] = LoanStatus.REPAID
-            model.refresh_platform_books()
-            model.events.log("campaign", platform.name, "reward delivered (goods)", value)
+        model.refresh_platform_books()

@@ -101,21 +101,28 @@ def pay_withdrawals(model) -> None:
         pl.check_liquidity(int(queued[pl.idx]))
 
 
-def pay_in_kind(model, platform, value_cents: int) -> bool:
-    """Goods worth ``value_cents`` delivered to a platform's holders: each gives up units
-    worth its pro-rata share at recoverable value; no money moves. False if there is
-    nobody to deliver to (no units or nothing left in the pool)."""
-    hold, pool_value = model.holdings, platform.recoverable_value_cents()
-    if value_cents <= 0 or pool_value <= 0 or platform.units_total <= 0:
-        return False
-    share = min(value_cents / pool_value, 1.0)
-    mine = hold.held & (hold.platform == platform.idx)
-    units = np.where(mine, np.floor(hold.units * share).astype(np.int64), 0)
-    hold.record_payout(floor_cents(units * platform.nav_cents()))
-    platform.units_total -= int(units.sum())
+def pay_in_kind(model, value_cents: np.ndarray) -> np.ndarray:
+    """Goods worth ``value_cents[p]`` delivered to each platform's holders: each holder
+    gives up units worth its pro-rata share at recoverable value; no money moves.
+    Returns which platforms could deliver (False where nobody holds units or the pool is
+    worth nothing)."""
+    hold = model.holdings
+    pool_value = np.array([pl.recoverable_value_cents() for pl in model.platforms], float)
+    units_total = np.array([pl.units_total for pl in model.platforms])
+    ok = (value_cents > 0) & (pool_value > 0) & (units_total > 0)
+    if not ok.any():
+        return ok
+    share = np.where(ok, np.minimum(value_cents / np.maximum(pool_value, 1.0), 1.0), 0.0)
+    nav = np.array([pl.nav_cents() for pl in model.platforms])
+    slot_p = np.maximum(hold.platform, 0)
+    units = np.where(hold.held, np.floor(hold.units * share[slot_p]).astype(np.int64), 0)
+    hold.record_payout(floor_cents(units * nav[slot_p]))
+    for pl, cancelled in zip(model.platforms, hold.per_platform(units, len(model.platforms)),
+                             strict=True):
+        pl.units_total -= int(cancelled)
     hold.cancel(units)
-    model.step_stats["reward_goods_cents"] += int(value_cents)
-    return True
+    model.step_stats["reward_goods_cents"] += int(value_cents[ok].sum())
+    return ok
 
 
 def _pay_holders(model, pay_cents: np.ndarray, slot_p: np.ndarray) -> None:
