@@ -17,6 +17,26 @@ def small_params(**sections: dict) -> Params:
     return Params.from_dict(data)
 
 
+PLATFORM_TYPE_SHARES = {t: [1.0 if i == t else 0.0 for i in range(5)]
+                        for t in range(5)}
+
+
+def one_platform_world(kind: int, custody: float = 0.0, capital: int = 1_000_000,
+                       **platform) -> EcosystemModel:
+    """One platform of type ``kind``, two investors with 500,000 yuan each, two borrowers,
+    one guarantor, no incidents, conservation checked; ``platform`` overrides the rest."""
+    params = Params.from_dict({
+        "world": {"n_investors": 2, "n_borrowers": 2, "n_platforms": 1,
+                  "n_payment_firms": 1, "n_banks": 1, "check_conservation": True},
+        "investor": {"wealth_median_cents": 50_000_000, "wealth_sigma": 0.0},
+        "platform": {"type_shares": PLATFORM_TYPE_SHARES[int(kind)],
+                     "custody_share": custody, "capital_median_cents": capital,
+                     "capital_sigma": 0.0, "incident_prob_weekly": 0.0, **platform},
+        "guarantor": {"n_guarantors": 1},
+    })
+    return EcosystemModel(params, seed=0)
+
+
 @pytest.fixture
 def small_model() -> EcosystemModel:
     """A freshly built small world, seed 3."""

@@ -5,30 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import one_platform_world
 
 from ecosystem import markets
 from ecosystem.contracts import FailureCause, LoanKind, PlatformType
 from ecosystem.loans import LoanStatus
 from ecosystem.metrics import investor_p2p_cents, investor_promised_cents
 from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
-
-TYPES = {t: [1.0 if i == t else 0.0 for i in range(5)] for t in PlatformType}
 
 
 def world(kind: PlatformType, custody: float = 0.0, capital: int = 1_000_000,
           **platform) -> EcosystemModel:
-    params = Params.from_dict({
-        "world": {"n_investors": 2, "n_borrowers": 2, "n_platforms": 1,
-                  "n_payment_firms": 1, "n_banks": 1, "check_conservation": True},
-        "investor": {"wealth_median_cents": 50_000_000, "wealth_sigma": 0.0},
-        "platform": {"type_shares": TYPES[kind], "custody_share": custody,
-                     "capital_median_cents": capital, "capital_sigma": 0.0,
-                     "abscond_penalty_sigma": 0.0, "incident_prob_weekly": 0.0,
-                     **platform},
-        "guarantor": {"n_guarantors": 1},
-    })
-    return EcosystemModel(params, seed=0)
+    return one_platform_world(kind, custody, capital, abscond_penalty_sigma=0.0, **platform)
 
 
 def invest(m: EcosystemModel, investor: int, amount: int) -> None:
