@@ -55,6 +55,17 @@ def load_role_class(path: str) -> type:
         raise ParameterError(f"roles: cannot load agent class '{path}': {exc}") from None
 
 
+def _toml_value(value) -> str:
+    """A Python value as the text ``--set`` parses (TOML syntax)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace('\\', '\\\\').replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
 def check_roles(params: Params) -> None:
     """Fail early, with a clear message, if a role's agent class cannot be loaded."""
     for path in params.to_dict()["roles"].values():
@@ -64,7 +75,7 @@ def check_roles(params: Params) -> None:
 class EcosystemModel(mesa.Model):
     """The internet-finance ecosystem, one step per week."""
 
-    def __init__(self, params: Params | None = None, seed: int | None = 0) -> None:
+    def __init__(self, params: Params | None = None, seed: int | None = 1) -> None:
         super().__init__(rng=seed)
         self.params = params or Params()
         self.seed = seed
@@ -85,6 +96,23 @@ class EcosystemModel(mesa.Model):
         self._build_world()
         self.fee_income_cents = np.zeros(len(self.platforms), np.int64)
         self.datacollector = mesa.DataCollector(model_reporters=metrics.REPORTERS)
+        self._custom_step_roles = [c for c in dict.fromkeys(self.roles.values())
+                                   if c.step is not mesa.Agent.step
+                                   and c in self.agents_by_type]
+
+    @classmethod
+    def from_scenario(cls, name: str = "baseline", seed: int = 1,
+                      **overrides) -> EcosystemModel:
+        """Build a model from a shipped scenario (or a scenario file's path), with
+        parameters overridden by keyword, ``section__name=value``, e.g.
+        ``EcosystemModel.from_scenario("small", seed=3, borrower__pd_annual_mean=0.15)``.
+        The seed defaults to 1, as ``ifsim run`` does."""
+        from ecosystem.scenario import load_scenario  # scenario imports params, not model
+
+        sets = [f"{key.replace('__', '.', 1)}={_toml_value(value)}"
+                for key, value in overrides.items()]
+        _, params = load_scenario(name, sets)
+        return cls(params, seed=seed)
 
     # -- construction ---------------------------------------------------------------
     def _build_world(self) -> None:
@@ -341,8 +369,17 @@ class EcosystemModel(mesa.Model):
         self.match_new_loans()
         self.institutions_close_the_week()
         self.regulator.supervise()
+        self.step_custom_agents()
         self.end_of_week_checks()
         self.datacollector.collect(self)
+
+    def step_custom_agents(self) -> None:
+        """Role subclasses that define a per-agent ``step()`` have it called once per agent
+        every week, in random order, through Mesa's AgentSet (design.md s.5: a behaviour
+        that truly needs per-agent Python still works, at per-agent cost). The shipped
+        classes define none: their rules are the vectorized phases above."""
+        for cls in self._custom_step_roles:
+            self.agents_by_type[cls].shuffle_do("step")
 
     def settle_payments(self) -> None:
         """Payment firms settle last week's client balances (T+1), sweeping into funds."""

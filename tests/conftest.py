@@ -37,6 +37,14 @@ def one_platform_world(kind: int, custody: float = 0.0, capital: int = 1_000_000
     return EcosystemModel(params, seed=0)
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """End-to-end and regression tests are ``slow``: ``pytest -m "not slow"`` runs the
+    unit and property tests alone, for a quick check while working."""
+    for item in items:
+        if item.path.parent.name in ("e2e", "regression"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def small_model() -> EcosystemModel:
     """A freshly built small world, seed 3."""
@@ -53,3 +61,12 @@ class CountingRegulator(__import__("agents.regulator", fromlist=["Regulator"]).R
     def supervise(self) -> None:
         self.calls += 1
         super().supervise()
+
+
+class SteppingInvestor(__import__("agents.investor", fromlist=["Investor"]).Investor):
+    """A researcher's per-agent rule, the plain Mesa way: counts its own ``step()`` calls."""
+
+    calls = 0
+
+    def step(self) -> None:
+        type(self).calls += 1
