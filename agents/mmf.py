@@ -2,7 +2,7 @@
 
 The fund holds cash, negotiated bank deposits (协议存款) and short bonds. Its income
 tracks the market rate; after fees it is credited to holders every week, so the yield
-follows market rates (``shared/data/yuebao.csv``: about 6.7% early 2014, 2.3% mid-2019).
+follows market rates (``docs/data/yuebao.csv``: about 6.7% early 2014, 2.3% mid-2019).
 Redemptions are met from cash, then by breaking deposits early (forfeiting interest),
 then by selling bonds at a fire-sale discount that grows with the share sold; the loss is
 borne by the holders who stay, a first-mover advantage that makes runs possible
@@ -11,7 +11,7 @@ resort stands behind it.
 
 Redemptions are honoured in full (as far as the fund can raise cash). Under the T+0 rule
 (CSRC and PBoC guidance effective 1 June 2018: instant redemption at most 10,000 yuan per
-user per day per fund; ``shared/data/regulatory_timeline.csv``, Caixin 2018-06-02) only
+user per day per fund; ``docs/data/regulatory_timeline.csv``, Caixin 2018-06-02) only
 the instant part reaches the holder's bank deposit the same day; the rest is paid T+1,
 waiting in the holder's payment-app balance until the payment firm's next settlement (the
 start of the next step, the model's T+1). A step is a week and a holder's redemption is

@@ -2,7 +2,7 @@
 
 The interbank market rate follows a mean-reverting AR(1) around its long-run mean, within
 the 2%-5% range SHIBOR kept in 2013-2018 outside the June 2013 crunch
-(``shared/data/parameter_grounding.md``). The common factor ``z`` (stationary N(0, 1),
+(``docs/data/parameter_grounding.md``). The common factor ``z`` (stationary N(0, 1),
 AR(1)) is the macro and real-estate cycle that correlates borrowers' defaults, as in the
 one-factor Vasicek model behind Basel's credit-risk weights: a borrower with unconditional
 default probability ``pd`` defaults this year with probability

@@ -2,7 +2,7 @@
 
 Named functions (not lambdas) keep the model picklable for worker processes. Money is
 in cents of the model's own population; multiply by ``world.population_scale`` for real
-units, as ``shared/data/parameter_grounding.md`` advises.
+units, as ``docs/data/parameter_grounding.md`` advises.
 """
 
 from __future__ import annotations

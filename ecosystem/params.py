@@ -2,7 +2,7 @@
 
 Every field carries its unit and a one-line meaning (``ifsim params`` lists them) and an
 allowed range; a wrong value raises :class:`ParameterError` naming the field, the value
-given and what is allowed. Defaults rest on ``shared/data/parameter_grounding.md`` where
+given and what is allowed. Defaults rest on ``docs/data/parameter_grounding.md`` where
 a fact pins them down; the rest are free parameters with documented plausible ranges,
 for calibration sweeps to choose.
 
