@@ -24,6 +24,16 @@ def invest(m: EcosystemModel, investor: int, amount: int) -> None:
     m.refresh_platform_books()
 
 
+def add_loan(m: EcosystemModel, borrower: int, principal: int, instalment: int = 0,
+             rate: float = 0.0, term_weeks: int = 52, **extra) -> None:
+    """Book one active loan of platform 0 directly in the loan book."""
+    m.loans.add(borrower=np.array([borrower]), platform=np.array([0]),
+                principal_cents=np.array([principal]), outstanding_cents=np.array([principal]),
+                instalment_cents=np.array([instalment]), rate_annual=np.array([rate]),
+                term_weeks=np.array([term_weeks]), purpose=np.array([0]), status=0,
+                originated_step=0, **extra)
+
+
 def pair(m: EcosystemModel, investor: int) -> dict[str, int]:
     values = m.holdings.slot_values_cents(m.unit_values_cents())
     pairs = m.holdings.pairs(values)
@@ -143,11 +153,7 @@ def test_reward_goods_extinguish_the_backers_claim_without_cash() -> None:
     m = world(PlatformType.CROWDFUNDING, crowdfunding_reward_share=1.0)
     p = m.platforms[0]
     invest(m, 0, 1_000_000)
-    m.loans.add(borrower=np.array([1]), platform=np.array([0]),
-                principal_cents=np.array([400_000]), outstanding_cents=np.array([400_000]),
-                instalment_cents=np.array([0]), rate_annual=np.array([0.0]),
-                term_weeks=np.array([1]), purpose=np.array([0]), status=0,
-                originated_step=0, kind=LoanKind.REWARD)
+    add_loan(m, 1, 400_000, term_weeks=1, kind=LoanKind.REWARD)
     m.ledger.transfer(p.pool_account, m.accounts["world.spending"], 400_000, "to project")
     m.refresh_platform_books()
     cash_before, units_before = p.pool_cash_cents(), p.units_total
@@ -163,11 +169,7 @@ def test_reward_goods_extinguish_the_backers_claim_without_cash() -> None:
 def test_guarantee_coverage_is_the_guarantors_capital_against_its_claims() -> None:
     m = world(PlatformType.GUARANTEED, capital=1_000_000)
     g = m.guarantors[0]
-    m.loans.add(borrower=np.array([0]), platform=np.array([0]),
-                principal_cents=np.array([10_000_000]),
-                outstanding_cents=np.array([10_000_000]), instalment_cents=np.array([0]),
-                rate_annual=np.array([0.1]), term_weeks=np.array([52]),
-                purpose=np.array([0]), status=0, originated_step=0, guarantor=np.array([0]))
+    add_loan(m, 0, 10_000_000, rate=0.1, guarantor=np.array([0]))
     perceived = np.array([0.2])                     # 2,000,000 of claims a year
     capital = g.capital_cents()
     assert m.guarantee_coverage(perceived)[0] == pytest.approx(min(capital / 2_000_000, 1))
@@ -180,11 +182,7 @@ def test_loans_in_arrears_are_valued_at_the_recovery_rate_of_closed_claims() -> 
     m = world(PlatformType.INTERMEDIARY)
     p = m.platforms[0]
     invest(m, 0, 1_000_000)
-    m.loans.add(borrower=np.array([0]), platform=np.array([0]),
-                principal_cents=np.array([400_000]), outstanding_cents=np.array([400_000]),
-                instalment_cents=np.array([10_000]), rate_annual=np.array([0.1]),
-                term_weeks=np.array([52]), purpose=np.array([0]), status=0,
-                originated_step=0)
+    add_loan(m, 0, 400_000, instalment=10_000, rate=0.1)
     m.ledger.transfer(p.pool_account, m.accounts["world.spending"], 400_000, "lent")
     m.loans.cols["missed_weeks"][0] = 2
     m.refresh_platform_books()
