@@ -26,7 +26,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ecosystem.money import floor_cents, weekly_rate
+from ifsim.ecosystem.money import floor_cents, weekly_rate
 
 
 class Bank(mesa.Agent):

@@ -7,7 +7,7 @@ the whole population and read as the per-borrower rule they implement (design.md
   observable credit score, a noisy signal of it; "brushed" credit (刷信用) inflates some
   scores (source 000 and 004 on fake and brushed credit data).
 - A borrower falls into distress with a weekly hazard from its PD conditional on the
-  common macro/real-estate factor (Vasicek one-factor, see ``ecosystem.macro``); a
+  common macro/real-estate factor (Vasicek one-factor, see ``ifsim.ecosystem.macro``); a
   distressed borrower keeps only ``distressed_income_share`` of its income (odd jobs,
   family support) and misses instalments on every platform at once.
 - A healthy borrower asks for loans (amount, maturity, purpose) and repays equal weekly
@@ -18,7 +18,7 @@ the whole population and read as the per-borrower rule they implement (design.md
   lies above it, loan proceeds included (buffer-stock saving: households hold a target
   stock of liquid wealth against income shocks, Deaton 1991, Carroll 1997). That card is
   what the platform debits when a loan defaults and what collectors draw on afterwards
-  (source 003, see ``ecosystem.waterfall``).
+  (source 003, see ``ifsim.ecosystem.waterfall``).
 - Once every loan of a distressed borrower is written off and every claim against it
   is closed, it leaves with its cash and is replaced by a new borrower (a constant
   population of potential borrowers).
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from ecosystem.ledger import AccountKind
-from ecosystem.macro import conditional_pd, logit
-from ecosystem.money import floor_cents, weekly_hazard
-from ecosystem.params import BorrowerParams
+from ifsim.ecosystem.ledger import AccountKind
+from ifsim.ecosystem.macro import conditional_pd, logit
+from ifsim.ecosystem.money import floor_cents, weekly_hazard
+from ifsim.ecosystem.params import BorrowerParams
 
 
 @dataclass

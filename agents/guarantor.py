@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import mesa
 
-from ecosystem.money import floor_cents
+from ifsim.ecosystem.money import floor_cents
 
 
 class Guarantor(mesa.Agent):

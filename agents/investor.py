@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from ecosystem.holdings import EMPTY
-from ecosystem.ledger import AccountKind
-from ecosystem.money import floor_cents
+from ifsim.ecosystem.holdings import EMPTY
+from ifsim.ecosystem.ledger import AccountKind
+from ifsim.ecosystem.money import floor_cents
 
 # Orders smaller than this are not worth an investor's attention (100 yuan).
 MIN_ORDER_CENTS = 10_000

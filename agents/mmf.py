@@ -24,7 +24,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ecosystem.money import floor_cents, pro_rata, weekly_rate
+from ifsim.ecosystem.money import floor_cents, pro_rata, weekly_rate
 
 
 def split_t0(requested_cents, cap_cents_daily: int):

@@ -9,13 +9,13 @@ are promised and who bears losses:
 
 - information intermediary (信息中介): investors bear each loan's credit risk (pool NAV);
 - guaranteed: partner guarantors and a risk-reserve pool (风险准备金) stand behind
-  defaults through the default waterfall of source 003 (``ecosystem.waterfall``);
+  defaults through the default waterfall of source 003 (``ifsim.ecosystem.waterfall``);
 - fund pool (资金池): principal and a fixed yield are promised on short products while
   loans run long (期限错配); the platform tops up the pool from its capital;
 - fraudulent/Ponzi: diverts new money to its owners as fictitious loans (自融, 虚构标的),
   pays old investors from new money, and absconds (跑路) when inflows fall short of
   promised payouts;
-- crowdfunding (众筹): all-or-nothing campaigns (``ecosystem.campaigns``).
+- crowdfunding (众筹): all-or-nothing campaigns (``ifsim.ecosystem.campaigns``).
 
 Failure has a cause (insolvent, illiquid, absconded, hacked, ordered to exit). Whether the
 owners abscond (跑路) is their decision (``owners_abscond``): every week, and again when the
@@ -41,9 +41,9 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ecosystem.contracts import FailureCause, LoanKind, PlatformType
-from ecosystem.macro import logistic
-from ecosystem.money import floor_cents, weekly_rate
+from ifsim.ecosystem.contracts import FailureCause, LoanKind, PlatformType
+from ifsim.ecosystem.macro import logistic
+from ifsim.ecosystem.money import floor_cents, weekly_rate
 
 
 class Platform(mesa.Agent):

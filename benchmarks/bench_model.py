@@ -33,8 +33,8 @@ def peak_rss_mib() -> float:
 
 def child_model(scenario: str, steps: int, seed: int) -> dict:
     """Build and run the model; report timings and peak memory."""
-    from ecosystem.model import EcosystemModel
-    from ecosystem.scenario import load_scenario
+    from ifsim.ecosystem.model import EcosystemModel
+    from ifsim.ecosystem.scenario import load_scenario
 
     _, params = load_scenario(scenario)
     started = time.perf_counter()
@@ -53,7 +53,7 @@ def child_reference(scenario: str, steps: int, seed: int) -> dict:
     """Plain Mesa: the same number of household agents, a no-op step each, shuffle_do."""
     import mesa
 
-    from ecosystem.scenario import load_scenario
+    from ifsim.ecosystem.scenario import load_scenario
 
     class Household(mesa.Agent):
         def step(self) -> None:

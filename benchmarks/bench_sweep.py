@@ -59,9 +59,9 @@ def write_spec(folder: Path, runs: int, steps: int, investors: int, borrowers: i
 
 def child(spec: Path, workers: int) -> None:
     """Run the sweep in this process (the parent role) and report time and peak memory."""
-    from experiments.spec import load_spec
-    from experiments.sweep import run_sweep
-    from results import RunStore
+    from ifsim.experiments.spec import load_spec
+    from ifsim.experiments.sweep import run_sweep
+    from ifsim.results import RunStore
 
     with RunStore(RunStore.sqlite_url(spec.parent / "out")) as store:
         started = time.perf_counter()

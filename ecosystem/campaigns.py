@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.contracts import LoanKind
-from ecosystem.loans import LoanStatus
-from ecosystem.markets import pay_in_kind
+from ifsim.ecosystem.contracts import LoanKind
+from ifsim.ecosystem.loans import LoanStatus
+from ifsim.ecosystem.markets import pay_in_kind
 
 
 class Campaigns:

@@ -11,16 +11,16 @@ lost, so a share of the loans is never collected, and any fictitious loans are e
 as worthless.
 Every cent written off against investors, and every cent recovered for them later, is
 recorded against the platform, as two separate cumulative tallies; what investors lose in
-the end is measured from money in and out (``ecosystem.holdings``).
+the end is measured from money in and out (``ifsim.ecosystem.holdings``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.contracts import DISORDERLY, FailureCause, LoanKind
-from ecosystem.loans import LoanStatus
-from ecosystem.money import floor_cents
+from ifsim.ecosystem.contracts import DISORDERLY, FailureCause, LoanKind
+from ifsim.ecosystem.loans import LoanStatus
+from ifsim.ecosystem.money import floor_cents
 
 
 class Exits:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.money import floor_cents, sum_by
+from ifsim.ecosystem.money import floor_cents, sum_by
 
 EMPTY = -1
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.contracts import FailureCause
-from ecosystem.money import floor_cents
+from ifsim.ecosystem.contracts import FailureCause
+from ifsim.ecosystem.money import floor_cents
 
 
 def incident_probability(params, security_spend_share: float) -> float:

@@ -19,7 +19,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ecosystem.errors import ConservationError, InsufficientFundsError, LedgerError
+from ifsim.ecosystem.errors import ConservationError, InsufficientFundsError, LedgerError
 
 
 class AccountKind(IntEnum):

@@ -14,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ecosystem.money import floor_cents, sum_by, weekly_rate
+from ifsim.ecosystem.money import floor_cents, sum_by, weekly_rate
 
 COLUMNS: dict[str, type] = {
     "borrower": np.int64,

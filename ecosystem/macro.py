@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.params import MacroParams
+from ifsim.ecosystem.params import MacroParams
 
 # Phi(x) ~ logistic(1.702 x) (Bowling et al. 2009, max error 0.01); lets the Vasicek
 # conditional PD be computed in logit space with numpy alone.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.contracts import FailureCause, PlatformType
-from ecosystem.loans import LoanStatus, instalment_cents
-from ecosystem.money import floor_cents, sum_by
+from ifsim.ecosystem.contracts import FailureCause, PlatformType
+from ifsim.ecosystem.loans import LoanStatus, instalment_cents
+from ifsim.ecosystem.money import floor_cents, sum_by
 
 
 def route_by_firm(model, firm_of_row: np.ndarray, src: np.ndarray | int,

@@ -13,19 +13,19 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from ecosystem import incidents, markets, metrics, shocks, waterfall
-from ecosystem.campaigns import Campaigns
-from ecosystem.contracts import LoanKind, PlatformType
-from ecosystem.errors import ParameterError
-from ecosystem.events import EventLog
-from ecosystem.exits import Exits
-from ecosystem.holdings import Holdings
-from ecosystem.ledger import AccountKind, Ledger
-from ecosystem.loans import LoanBook, LoanStatus, Purpose
-from ecosystem.macro import Macro
-from ecosystem.money import floor_cents
-from ecosystem.params import Params
-from ecosystem.waterfall import Recoveries
+from ifsim.ecosystem import incidents, markets, metrics, shocks, waterfall
+from ifsim.ecosystem.campaigns import Campaigns
+from ifsim.ecosystem.contracts import LoanKind, PlatformType
+from ifsim.ecosystem.errors import ParameterError
+from ifsim.ecosystem.events import EventLog
+from ifsim.ecosystem.exits import Exits
+from ifsim.ecosystem.holdings import Holdings
+from ifsim.ecosystem.ledger import AccountKind, Ledger
+from ifsim.ecosystem.loans import LoanBook, LoanStatus, Purpose
+from ifsim.ecosystem.macro import Macro
+from ifsim.ecosystem.money import floor_cents
+from ifsim.ecosystem.params import Params
+from ifsim.ecosystem.waterfall import Recoveries
 
 # Where money enters and leaves the modelled world (design.md section 4).
 EXTERNAL_ACCOUNTS = {
@@ -46,13 +46,27 @@ EXTERNAL_ACCOUNTS = {
 COMPACT_EVERY_STEPS = 13
 
 
+# Runs stored before the code moved under the ifsim namespace name their roles
+# 'agents.investor:Investor'; when that module is not found they still replay.
+_PRE_NAMESPACE_PACKAGES = ("agents.", "ecosystem.")
+
+
 def load_role_class(path: str) -> type:
     """Import 'module:Class' named in the scenario's [roles]."""
     module_name, _, class_name = path.partition(":")
     try:
-        return getattr(importlib.import_module(module_name), class_name)
+        return getattr(_import_role_module(module_name), class_name)
     except (ImportError, AttributeError, ValueError) as exc:
         raise ParameterError(f"roles: cannot load agent class '{path}': {exc}") from None
+
+
+def _import_role_module(module_name: str):
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        if not module_name.startswith(_PRE_NAMESPACE_PACKAGES):
+            raise
+        return importlib.import_module("ifsim." + module_name)
 
 
 def _toml_value(value) -> str:
@@ -107,7 +121,7 @@ class EcosystemModel(mesa.Model):
         parameters overridden by keyword, ``section__name=value``, e.g.
         ``EcosystemModel.from_scenario("small", seed=3, borrower__pd_annual_mean=0.15)``.
         The seed defaults to 1, as ``ifsim run`` does."""
-        from ecosystem.scenario import load_scenario  # scenario imports params, not model
+        from ifsim.ecosystem.scenario import load_scenario  # scenario imports params, not model
 
         sets = [f"{key.replace('__', '.', 1)}={_toml_value(value)}"
                 for key, value in overrides.items()]

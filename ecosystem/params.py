@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, get_type_hints
 
-from ecosystem.errors import ParameterError
+from ifsim.ecosystem.errors import ParameterError
 
 
 def param(default: Any, unit: str, doc: str, *, ge: float | None = None,
@@ -509,15 +509,15 @@ class Roles(ParamGroup):
     """Agent class for each role, as 'module:Class' (plug in your own subclass here)."""
 
     section: ClassVar[str] = "roles"
-    borrower: str = param("agents.borrower:Borrower", "class", "borrower agent class")
-    investor: str = param("agents.investor:Investor", "class", "investor agent class")
-    platform: str = param("agents.platform:Platform", "class", "platform agent class")
-    payment_firm: str = param("agents.payment_firm:PaymentFirm", "class",
+    borrower: str = param("ifsim.agents.borrower:Borrower", "class", "borrower agent class")
+    investor: str = param("ifsim.agents.investor:Investor", "class", "investor agent class")
+    platform: str = param("ifsim.agents.platform:Platform", "class", "platform agent class")
+    payment_firm: str = param("ifsim.agents.payment_firm:PaymentFirm", "class",
                               "payment firm agent class")
-    fund: str = param("agents.mmf:MoneyMarketFund", "class", "money-market fund agent class")
-    guarantor: str = param("agents.guarantor:Guarantor", "class", "guarantor agent class")
-    bank: str = param("agents.bank:Bank", "class", "bank agent class")
-    regulator: str = param("agents.regulator:Regulator", "class", "regulator agent class")
+    fund: str = param("ifsim.agents.mmf:MoneyMarketFund", "class", "money-market fund agent class")
+    guarantor: str = param("ifsim.agents.guarantor:Guarantor", "class", "guarantor agent class")
+    bank: str = param("ifsim.agents.bank:Bank", "class", "bank agent class")
+    regulator: str = param("ifsim.agents.regulator:Regulator", "class", "regulator agent class")
 
 
 GROUPS: dict[str, type[ParamGroup]] = {

@@ -2,7 +2,7 @@
 
 A scenario file has one table per parameter section (``[world]``, ``[borrower]``, ...) and
 an optional ``[scenario]`` table with a ``description``. Anything not given keeps the
-default in :mod:`ecosystem.params`.
+default in :mod:`ifsim.ecosystem.params`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ecosystem.errors import ParameterError, ScenarioError
-from ecosystem.params import Params
+from ifsim.ecosystem.errors import ParameterError, ScenarioError
+from ifsim.ecosystem.params import Params
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ecosystem.loans import LoanStatus
+from ifsim.ecosystem.loans import LoanStatus
 
 
 def apply(model) -> None:

@@ -13,7 +13,7 @@ is settled in this order, each payment logged as a ``waterfall`` event:
 
 1. forced debit of the borrower's linked card, through its payment firm: all the cash
    in the borrower's account, up to what is owed (borrowers keep a precautionary
-   buffer there, ``borrower.cash_buffer_weeks``; see ``agents.borrower``);
+   buffer there, ``borrower.cash_buffer_weeks``; see ``ifsim.agents.borrower``);
 2. the guarantor that recommended the loan buys it back (if it still stands); if it
    does, its margin on the loan comes back to it from the risk pool;
 3. the platform's risk pool (guaranteed platforms; funded by guarantors' margins, a
@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.contracts import PlatformType
-from ecosystem.markets import release_margins
-from ecosystem.money import floor_cents, sum_by
+from ifsim.ecosystem.contracts import PlatformType
+from ifsim.ecosystem.markets import release_margins
+from ifsim.ecosystem.money import floor_cents, sum_by
 
 STEPS = ("forced_debit", "guarantor", "risk_pool", "insurance", "investor_loss")
 

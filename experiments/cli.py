@@ -17,9 +17,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ecosystem.errors import IfsimError, ParameterError
-from ecosystem.scenario import list_scenarios, load_scenario
-from results.errors import StoreError
+from ifsim.ecosystem.errors import IfsimError, ParameterError
+from ifsim.ecosystem.scenario import list_scenarios, load_scenario
+from ifsim.results.errors import StoreError
 
 # mesa, pandas, matplotlib and SQLAlchemy are imported only by the commands that need
 # them, so `ifsim --help`, `list`, `params` and input errors answer at once.
@@ -42,10 +42,35 @@ def _raise_interrupted(signum: int, _frame: Any) -> None:
     raise InterruptedRunError(f"interrupted by signal {signal.Signals(signum).name}")
 
 
+def version_line() -> str:
+    """'ifsim 0.1.0 (commit abc1234)': the version and the commit the code came from."""
+    from ifsim import __version__
+    from ifsim.experiments.provenance import git_commit
+
+    commit = git_commit()
+    if not commit:
+        return f"ifsim {__version__}"
+    short = commit.removesuffix("-dirty")[:12] + ("-dirty" if commit.endswith("-dirty") else "")
+    return f"ifsim {__version__} (commit {short})"
+
+
+class VersionAction(argparse.Action):
+    """``--version``: print :func:`version_line` (asks git only when used) and exit."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and the commit, and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
     parser = OneLineParser(
         prog="ifsim", description="Agent-based simulation of an internet-finance ecosystem.")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=OneLineParser)
 
@@ -138,7 +163,7 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ifsim`` console script."""
     args = build_parser().parse_args(argv)
-    from experiments.commands import cmd_experiment, cmd_replay, cmd_report, cmd_sweep
+    from ifsim.experiments.commands import cmd_experiment, cmd_replay, cmd_report, cmd_sweep
 
     handlers = {"run": cmd_run, "params": cmd_params, "list": cmd_list, "sweep": cmd_sweep,
                 "experiment": cmd_experiment, "replay": cmd_replay, "report": cmd_report}
@@ -152,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
 # -- ifsim run ---------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, store it, draw its figure, report where both are."""
-    from ecosystem.model import check_roles
-    from experiments.commands import applied_overrides
-    from experiments.runner import with_steps
-    from results import RunStore
+    from ifsim.ecosystem.model import check_roles
+    from ifsim.experiments.commands import applied_overrides
+    from ifsim.experiments.runner import with_steps
+    from ifsim.results import RunStore
 
     if args.seed < 0:
         raise ParameterError(f"--seed {args.seed}: must be a whole number >= 0")
@@ -178,11 +203,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_and_store(args: argparse.Namespace, scenario: str, params,
                    overrides: dict[str, Any], store) -> int:
     """Record the run, simulate, draw, store; mark it failed on any error or signal."""
-    from experiments import provenance
-    from experiments.commands import TITLE_OVERRIDES_WIDTH, run_label
-    from experiments.progress import ProgressBar
-    from experiments.runner import run_one
-    from results.plots import save_figure, timeseries_figure
+    from ifsim.experiments import provenance
+    from ifsim.experiments.commands import TITLE_OVERRIDES_WIDTH, run_label
+    from ifsim.experiments.progress import ProgressBar
+    from ifsim.experiments.runner import run_one
+    from ifsim.results.plots import save_figure, timeseries_figure
 
     run_id = store.start_run(
         scenario=scenario, params=params.to_dict(), seed=args.seed,
@@ -218,7 +243,7 @@ def _run_and_store(args: argparse.Namespace, scenario: str, params,
 def _report_run(args: argparse.Namespace, run_id: int, db_url: str, figure: Path,
                 result, overrides: dict[str, Any]) -> None:
     """Print where the run went and its headline numbers (or one JSON object)."""
-    from experiments.commands import run_label
+    from ifsim.experiments.commands import run_label
 
     if args.json:
         print(json.dumps({
@@ -247,7 +272,7 @@ def cmd_params(args: argparse.Namespace) -> int:
     In the text output a row whose value differs from the package default is marked
     with ``*`` and shows the default after the value.
     """
-    from experiments.commands import parameter_rows
+    from ifsim.experiments.commands import parameter_rows
 
     params = None
     if args.scenario or args.overrides:
@@ -269,12 +294,12 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_list(_args: argparse.Namespace) -> int:
     """List the shipped scenarios and example experiment specs."""
-    from experiments.commands import list_specs
+    from ifsim.experiments.commands import list_specs
 
     print("scenarios:")
     for name, description in list_scenarios().items():
         print(f"  {name:<14} {description}")
-    from experiments.catalog import list_experiments
+    from ifsim.experiments.catalog import list_experiments
 
     print("canonical experiments (ifsim experiment NAME [--quick]):")
     for name, description in list_experiments().items():

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecosystem.errors import IfsimError
-from ecosystem.params import Params, describe
-from ecosystem.scenario import parse_override
-from experiments.progress import ProgressBar
+from ifsim.ecosystem.errors import IfsimError
+from ifsim.ecosystem.params import Params, describe
+from ifsim.ecosystem.scenario import parse_override
+from ifsim.experiments.progress import ProgressBar
 
 SPEC_DIR = Path(__file__).parent / "specs"
 
@@ -104,7 +104,7 @@ def list_specs() -> dict[str, str]:
 
 def _store_url(args: argparse.Namespace, must_exist: bool) -> str:
     """--db, or the SQLite file in --out (which must exist for read-only commands)."""
-    from results import RunStore
+    from ifsim.results import RunStore
 
     if args.db:
         return args.db
@@ -118,9 +118,9 @@ def _store_url(args: argparse.Namespace, must_exist: bool) -> str:
 # -- ifsim sweep -------------------------------------------------------------------
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run or resume an experiment; exit 1 if any run failed."""
-    from experiments.spec import load_spec
-    from experiments.sweep import run_sweep
-    from results import RunStore
+    from ifsim.experiments.spec import load_spec
+    from ifsim.experiments.sweep import run_sweep
+    from ifsim.results import RunStore
 
     if args.workers is not None and args.workers < 1:
         raise IfsimError(f"--workers {args.workers}: must be at least 1")
@@ -131,7 +131,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         outcome = run_sweep(spec, store, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, progress=bar, where=str(args.spec),
                             snapshots=snapshots)
-        from results.analysis import headline
+        from ifsim.results.analysis import headline
 
         results = headline(store, spec.name)
         _report_sweep(args, store.url, outcome, results)
@@ -162,9 +162,9 @@ def _report_sweep(args: argparse.Namespace, db: str, outcome, results: dict) -> 
 # -- ifsim experiment --------------------------------------------------------------
 def cmd_experiment(args: argparse.Namespace) -> int:
     """Run a canonical experiment and print its results; exit 1 if any run failed."""
-    from experiments.catalog import analyse, catalog_spec
-    from experiments.sweep import run_sweep
-    from results import RunStore
+    from ifsim.experiments.catalog import analyse, catalog_spec
+    from ifsim.experiments.sweep import run_sweep
+    from ifsim.results import RunStore
 
     if args.workers is not None and args.workers < 1:
         raise IfsimError(f"--workers {args.workers}: must be at least 1")
@@ -217,8 +217,8 @@ def _determinant_parts(name: str, check: dict) -> list[tuple[str, dict]]:
 # -- ifsim replay ------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
     """Rerun a stored run; 0 if identical, 1 with the first difference."""
-    from experiments.replay import replay
-    from results import RunStore
+    from ifsim.experiments.replay import replay
+    from ifsim.results import RunStore
 
     with RunStore(_store_url(args, must_exist=True)) as store:
         outcome = replay(store, args.run_id)
@@ -235,8 +235,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 # -- ifsim report ------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     """Write figures and an HTML page for an experiment."""
-    from results import RunStore
-    from results.report import write_report
+    from ifsim.results import RunStore
+    from ifsim.results.report import write_report
 
     with RunStore(_store_url(args, must_exist=True)) as store:
         name = args.experiment or _latest_experiment(store)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.spec import ExperimentSpec
-from results.analysis import salib_problem
+from ifsim.experiments.spec import ExperimentSpec
+from ifsim.results.analysis import salib_problem
 
 
 def sample_matrix(spec: ExperimentSpec) -> np.ndarray:

@@ -14,7 +14,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from ecosystem.errors import IfsimError
+from ifsim.ecosystem.errors import IfsimError
 
 KINDS = ("local", "sequential", "dask")
 

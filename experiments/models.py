@@ -19,16 +19,16 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from ecosystem.errors import ParameterError, ScenarioError
-from ecosystem.events import EVENT_COLUMNS
-from experiments.runner import RunResult, run_one
-from experiments.spec import ExperimentSpec, SpecError
+from ifsim.ecosystem.errors import ParameterError, ScenarioError
+from ifsim.ecosystem.events import EVENT_COLUMNS
+from ifsim.experiments.runner import RunResult, run_one
+from ifsim.experiments.spec import ExperimentSpec, SpecError
 
 
 @functools.lru_cache(maxsize=16)
 def _scenario_dict(scenario: str) -> dict[str, Any]:
     """A scenario's parameters as a dict, read once per process."""
-    from ecosystem.scenario import load_scenario
+    from ifsim.ecosystem.scenario import load_scenario
 
     return load_scenario(scenario)[1].to_dict()
 
@@ -40,8 +40,8 @@ class IfsimModel:
 
     def check(self, spec: ExperimentSpec, where: str) -> None:
         """Scenario loads, factors are numeric parameters in range, outcomes exist."""
-        from ecosystem import metrics
-        from ecosystem.params import describe
+        from ifsim.ecosystem import metrics
+        from ifsim.ecosystem.params import describe
 
         self._base(spec, where)
         known = {row["name"]: row["default"] for row in describe()}
@@ -65,7 +65,7 @@ class IfsimModel:
 
     @staticmethod
     def _base(spec: ExperimentSpec, where: str):
-        from ecosystem.scenario import load_scenario
+        from ifsim.ecosystem.scenario import load_scenario
 
         try:
             return load_scenario(spec.scenario)[1]
@@ -74,7 +74,7 @@ class IfsimModel:
 
     def params_for(self, spec: ExperimentSpec, factors: dict[str, float]) -> dict[str, Any]:
         """Full parameters of one design point (integer parameters are rounded)."""
-        from ecosystem.params import Params
+        from ifsim.ecosystem.params import Params
 
         data = copy.deepcopy(_scenario_dict(spec.scenario))
         data["world"]["steps"] = spec.steps
@@ -87,7 +87,7 @@ class IfsimModel:
     def simulate(self, params: dict[str, Any], seed: int,
                  snapshot_dir: str | None = None) -> RunResult:
         """Run the ecosystem from full parameters (with a Parquet snapshot if asked)."""
-        from ecosystem.params import Params
+        from ifsim.ecosystem.params import Params
 
         return run_one(Params.from_dict(params), seed, snapshot_dir=snapshot_dir)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 
@@ -17,8 +18,18 @@ def ifsim_version() -> str:
 
 
 def git_commit() -> str | None:
-    """Commit of the source tree, if it is a git checkout ("-dirty" when modified)."""
+    """Commit of the code that runs ("-dirty" when modified).
+
+    A source checkout (editable install) asks git; an installed wheel has no .git and
+    reads the commit its build recorded (``ifsim/_build_info.json``, written by setup.py).
+    """
+    return _checkout_commit() or _built_commit()
+
+
+def _checkout_commit() -> str | None:
     root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        return None  # installed into site-packages: the enclosing repo, if any, is not ours
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
                               capture_output=True, text=True, timeout=5, check=True)
@@ -28,6 +39,14 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def _built_commit() -> str | None:
+    try:
+        info = resources.files("ifsim").joinpath("_build_info.json").read_text()
+        return json.loads(info).get("commit")
+    except (OSError, ValueError, ModuleNotFoundError):
+        return None
 
 
 def host() -> str:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from ecosystem.errors import IfsimError
-from experiments.models import get_model
+from ifsim.ecosystem.errors import IfsimError
+from ifsim.experiments.models import get_model
 
 
 class ReplayError(IfsimError):

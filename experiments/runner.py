@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from ecosystem import metrics
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
-from ecosystem.snapshots import write_snapshot
+from ifsim.ecosystem import metrics
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
+from ifsim.ecosystem.snapshots import write_snapshot
 
 ProgressFn = Callable[[int, int], None]
 

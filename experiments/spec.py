@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecosystem.errors import IfsimError
+from ifsim.ecosystem.errors import IfsimError
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments import design, provenance
-from experiments.executors import default_workers, open_executor
-from experiments.models import get_model
-from experiments.spec import ExperimentSpec
-from results.schema import RunStatus
+from ifsim.experiments import design, provenance
+from ifsim.experiments.executors import default_workers, open_executor
+from ifsim.experiments.models import get_model
+from ifsim.experiments.spec import ExperimentSpec
+from ifsim.results.schema import RunStatus
 
 MAX_ATTEMPTS = 3
 
@@ -107,7 +107,7 @@ def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
 
 def warm_up() -> None:
     """Worker side: import what runs need, so the first run does not pay for it."""
-    import ecosystem.model  # noqa: F401
+    import ifsim.ecosystem.model  # noqa: F401
 
 
 def _pending(spec: ExperimentSpec, store, experiment_id: int, progress,

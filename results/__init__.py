@@ -7,14 +7,14 @@ store and draws figures, and never imports the model (``ecosystem``) or its agen
 
 from typing import Any
 
-from results.errors import StoreError
+from ifsim.results.errors import StoreError
 
 __all__ = ["RunStore", "StoreError"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "RunStore":
-        from results.store import RunStore
+        from ifsim.results.store import RunStore
 
         return RunStore
     raise AttributeError(f"module 'results' has no attribute {name!r}")

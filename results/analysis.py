@@ -12,12 +12,12 @@ Campolongo, Cariboni & Saltelli (2007, doi:10.1016/j.envsoft.2006.10.004). Their
 are the per-sample means over replications, in sample order.
 
 Every resampling is seeded from the experiment's stored root seed through
-:func:`results.stats.resampling_seed` (seed 0 included), so the same stored experiment
+:func:`ifsim.results.stats.resampling_seed` (seed 0 included), so the same stored experiment
 always gives the same intervals. Intervals of outcomes with natural bounds (rates and
 shares in [0, 1], money >= 0, platforms alive between 0 and the world's count; see
 :func:`natural_bounds`) are clipped to them, proportions (boolean columns) get Wilson
 intervals, and every interval or index resting on a small sample says so in a
-``small_sample`` column (thresholds in :mod:`results.stats`).
+``small_sample`` column (thresholds in :mod:`ifsim.results.stats`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from results import schema
-from results.schema import RunStatus
-from results.stats import (
+from ifsim.results import schema
+from ifsim.results.schema import RunStatus
+from ifsim.results.stats import (
     MORRIS_MIN_TRAJECTORIES,
     SMALL_SAMPLE_N,
     SOBOL_MIN_BASE_SAMPLES,
@@ -45,7 +45,7 @@ from results.stats import (
     resampling_seed,
     wilson_interval,
 )
-from results.store import RunStore
+from ifsim.results.store import RunStore
 
 #: Columns of :func:`outcomes_frame` before the factor and outcome columns.
 RUN_KEYS = ("run_id", "sample_index", "replication", "seed")
@@ -222,7 +222,7 @@ def mean_ci(frame: pd.DataFrame, value_columns: str | Sequence[str],
     sample standard deviation (ddof 1), the usual interval for the mean of independent
     replications, clipped to the column's ``bounds`` (clipping only drops values the
     quantity cannot take, e.g. a negative loss). A boolean column is a proportion and gets
-    the Wilson score interval instead (Wilson 1927; :func:`results.stats.wilson_interval`),
+    the Wilson score interval instead (Wilson 1927; :func:`ifsim.results.stats.wilson_interval`),
     which stays in [0, 1]. Missing values are left out of n. A group of one value has a
     NaN standard deviation and interval (Wilson's interval is defined from one trial on).
 
@@ -239,7 +239,7 @@ def mean_ci(frame: pd.DataFrame, value_columns: str | Sequence[str],
     Returns:
         Columns: the ``by`` columns, then ``variable`` (the value column's name), ``mean``,
         ``std``, ``n``, ``ci_low``, ``ci_high`` and ``small_sample`` (n below
-        :data:`results.stats.SMALL_SAMPLE_N`); one row per value column and group.
+        :data:`ifsim.results.stats.SMALL_SAMPLE_N`); one row per value column and group.
 
     Raises:
         ValueError: If ``level`` is not in (0, 1) or a column is missing.
@@ -319,13 +319,13 @@ def sobol_indices(store: RunStore, experiment: str, seed: int | None = None) -> 
         experiment: The name of an experiment with a ``sobol`` design, all runs done.
         seed: Root of SALib's bootstrap of the confidence intervals; the experiment's
             stored root seed if None. It goes through
-            :func:`results.stats.resampling_seed`, so every seed (0 too) fixes the
+            :func:`ifsim.results.stats.resampling_seed`, so every seed (0 too) fixes the
             intervals: the same stored experiment always gives the same ones.
 
     Returns:
         Columns ``outcome``, ``factor``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (the
         ``_conf`` columns are 95% bootstrap half-widths) and ``small_sample`` (the base
-        sample N is below :data:`results.stats.SOBOL_MIN_BASE_SAMPLES`, so estimates may
+        sample N is below :data:`ifsim.results.stats.SOBOL_MIN_BASE_SAMPLES`, so estimates may
         even fall outside [0, 1]); NaN indices for an outcome that is the same in every
         run, whose variance there is nothing to apportion. Estimates are SALib's, not
         clipped: an index outside [0, 1] is a visible sign of too small a sample.
@@ -348,12 +348,12 @@ def morris_indices(store: RunStore, experiment: str, seed: int | None = None) ->
         store: The run store.
         experiment: The name of an experiment with a ``morris`` design, all runs done.
         seed: Root of SALib's bootstrap of the mu* confidence intervals; the experiment's
-            stored root seed if None (through :func:`results.stats.resampling_seed`).
+            stored root seed if None (through :func:`ifsim.results.stats.resampling_seed`).
 
     Returns:
         Columns ``outcome``, ``factor``, ``mu_star``, ``mu_star_conf`` (95% bootstrap
         half-width), ``sigma``, ``mu`` and ``small_sample`` (fewer trajectories than
-        :data:`results.stats.MORRIS_MIN_TRAJECTORIES`).
+        :data:`ifsim.results.stats.MORRIS_MIN_TRAJECTORIES`).
 
     Raises:
         AnalysisError: If the design is not morris, runs are missing, or an outcome or a

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from results.errors import StoreError
+from ifsim.results.errors import StoreError
 
 _MAX_SEED = 2**64 - 1
 

@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from results import schema
-from results.encoding import seed_text, to_json
-from results.errors import StoreError
-from results.schema import RunStatus, utc_now
+from ifsim.results import schema
+from ifsim.results.encoding import seed_text, to_json
+from ifsim.results.errors import StoreError
+from ifsim.results.schema import RunStatus, utc_now
 
 
 def spec_hash(spec: dict[str, Any]) -> str:

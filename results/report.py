@@ -1,15 +1,15 @@
 """A static HTML report of one stored experiment, with its figures as PNG files.
 
-The report reads the store only through :mod:`results.analysis`. It shows, in order: how
+The report reads the store only through :mod:`ifsim.results.analysis`. It shows, in order: how
 many runs are in each status; each outcome's mean with its 95% confidence interval (and
 per design point for factorial designs); each outcome's trajectory over the steps; each
 outcome against each factor; the sensitivity indices of sobol and morris designs; the
 failed runs; and the experiment's spec, so the page says what was run.
 
-Intervals respect their outcome's natural range (:func:`results.analysis.outcome_bounds`),
+Intervals respect their outcome's natural range (:func:`ifsim.results.analysis.outcome_bounds`),
 sensitivity intervals are bootstrapped from the experiment's root seed (so the page shows
 the same numbers as ``ifsim sweep --json``), and every interval or index resting on a
-small sample (:mod:`results.stats` thresholds) is flagged on the page.
+small sample (:mod:`ifsim.results.stats` thresholds) is flagged on the page.
 
 Money outcomes and factors (names ending in ``_cents``) are shown in yuan. Figures are
 drawn on :class:`matplotlib.figure.Figure` directly, never through pyplot.
@@ -31,7 +31,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from results.analysis import (
+from ifsim.results.analysis import (
     AnalysisError,
     mean_ci,
     morris_indices,
@@ -42,10 +42,10 @@ from results.analysis import (
     sobol_indices,
     timeseries_long,
 )
-from results.plots import save_figure
-from results.schema import RunStatus
-from results.stats import SMALL_SAMPLE_N
-from results.store import RunStore
+from ifsim.results.plots import save_figure
+from ifsim.results.schema import RunStatus
+from ifsim.results.stats import SMALL_SAMPLE_N
+from ifsim.results.store import RunStore
 
 #: Factorial designs with at most this many points get one trajectory per point.
 MAX_TRAJECTORY_POINTS = 6

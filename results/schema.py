@@ -1,7 +1,7 @@
 """Tables of the run store (SQLAlchemy 2 Core), portable between SQLite and PostgreSQL.
 
 The ``timeseries`` table is deliberately created with only its key columns: the set of
-model-level metrics grows as the model does, so :class:`results.store.RunStore` adds one
+model-level metrics grows as the model does, so :class:`ifsim.results.store.RunStore` adds one
 column per metric the first time a run reports it, rather than fixing the set here.
 """
 

@@ -26,11 +26,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from results import schema
-from results.encoding import seed_text, to_json
-from results.errors import StoreError
-from results.experiment_records import ExperimentRecords
-from results.schema import RunStatus, utc_now
+from ifsim.results import schema
+from ifsim.results.encoding import seed_text, to_json
+from ifsim.results.errors import StoreError
+from ifsim.results.experiment_records import ExperimentRecords
+from ifsim.results.schema import RunStatus, utc_now
 
 #: File name of the embedded database inside an output directory.
 SQLITE_FILENAME = "ifsim.sqlite"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
 
 
 def small_params(**sections: dict) -> Params:
@@ -51,7 +51,7 @@ def small_model() -> EcosystemModel:
     return EcosystemModel(small_params(), seed=3)
 
 
-class CountingRegulator(__import__("agents.regulator", fromlist=["Regulator"]).Regulator):
+class CountingRegulator(__import__("ifsim.agents.regulator", fromlist=["Regulator"]).Regulator):
     """A researcher's subclass, plugged in through [roles] (counts supervision calls)."""
 
     def __init__(self, model: EcosystemModel) -> None:
@@ -63,7 +63,7 @@ class CountingRegulator(__import__("agents.regulator", fromlist=["Regulator"]).R
         super().supervise()
 
 
-class SteppingInvestor(__import__("agents.investor", fromlist=["Investor"]).Investor):
+class SteppingInvestor(__import__("ifsim.agents.investor", fromlist=["Investor"]).Investor):
     """A researcher's per-agent rule, the plain Mesa way: counts its own ``step()`` calls."""
 
     calls = 0

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ecosystem.errors import IfsimError
-from experiments.catalog import platform_types
-from experiments.spec import ExperimentSpec, load_spec
+from ifsim.ecosystem.errors import IfsimError
+from ifsim.experiments.catalog import platform_types
+from ifsim.experiments.spec import ExperimentSpec, load_spec
 
 CATALOG_DIR = Path(__file__).parent
 ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results}

@@ -22,7 +22,7 @@ interval excludes zero in the expected direction:
 Proportions use Wilson intervals; differences of proportions are judged on a bootstrap
 over seeds (whole runs resampled, since platforms of one run share its shocks), with
 Newcombe's interval beside it; loss rates use a percentile bootstrap; every resample is
-seeded from the experiment's seed (``results.stats.resampling_seed``).
+seeded from the experiment's seed (``ifsim.results.stats.resampling_seed``).
 
 The design is 2 x 2 (factors sorted by name): ``guarantor.shock_step`` 0 or 104 (every
 guarantor fails in week 104, an outside shock, so that "when the guarantor fails" is
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from results.stats import (
+from ifsim.results.stats import (
     bootstrap_difference_interval,
     bootstrap_mean_interval,
     is_small_sample,

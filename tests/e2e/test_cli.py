@@ -1,6 +1,6 @@
 """End-to-end tests of the ``ifsim`` command line (design.md section 7).
 
-Every command runs as a real subprocess, ``python -m experiments.cli``, in a directory of
+Every command runs as a real subprocess, ``python -m ifsim.experiments.cli``, in a directory of
 its own. Starting the interpreter and importing the model takes about two seconds per
 command, so the independent commands are all handed to worker threads when the module
 starts (see :class:`Background`) and each test collects the results it checks; only the
@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from results import RunStore
+from ifsim.results import RunStore
 
-CLI = [sys.executable, "-m", "experiments.cli"]
+CLI = [sys.executable, "-m", "ifsim.experiments.cli"]
 TINY_WORLD = ("--set", "world.n_investors=300", "--set", "world.n_borrowers=150",
               "--set", "world.n_platforms=6")
 TINY = ("--steps", "8", *TINY_WORLD)

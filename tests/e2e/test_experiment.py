@@ -12,7 +12,7 @@ KEYS = {"type", "failure_rate", "absconded_share", "investor_loss_rate",
 
 
 def test_platform_types_quick_reports_every_type_over_twenty_seeds(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "experiments.cli", "experiment",
+    done = subprocess.run([sys.executable, "-m", "ifsim.experiments.cli", "experiment",
                            "platform-types", "--quick", "--json", "--workers", "2"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from results import RunStore
+from ifsim.results import RunStore
 
 
 def test_ci_round_trips_a_run_through_postgresql(tmp_path: Path) -> None:

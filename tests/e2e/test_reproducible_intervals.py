@@ -6,7 +6,7 @@ of 0, the seed SALib's Sobol analysis used to ignore (it seeds its bootstrap onl
 truthy seed, so the same data gave different intervals on every call), and a base sample
 of N = 16, small enough that every index must be flagged as a small sample.
 
-The commands run in this process through ``experiments.cli.main`` (the ``ifsim`` entry
+The commands run in this process through ``ifsim.experiments.cli.main`` (the ``ifsim`` entry
 point), so the test takes seconds: a fresh interpreter costs 8-9 s of imports per
 command here. Three separate processes gave the same identical intervals when this test
 was written; in-process, the global numpy state SALib fell back on is shared, which is no
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import main
-from results import RunStore
-from results.analysis import sobol_indices
-from results.report import _num
+from ifsim.experiments.cli import main
+from ifsim.results import RunStore
+from ifsim.results.analysis import sobol_indices
+from ifsim.results.report import _num
 
 SPEC = """
 [experiment]

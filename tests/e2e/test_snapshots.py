@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from results import RunStore
+from ifsim.results import RunStore
 
 TINY = ["--set", "world.n_investors=120", "--set", "world.n_borrowers=60",
         "--set", "world.n_platforms=4"]
 
 
 def ifsim(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "ifsim.experiments.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300, check=True)
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecosystem.scenario import list_scenarios
-from results import RunStore
+from ifsim.ecosystem.scenario import list_scenarios
+from ifsim.results import RunStore
 
 TINY_SCENARIO = """
 [scenario]
@@ -49,7 +49,7 @@ RANGES = ('"borrower.apply_prob_weekly" = { low = 0.02, high = 0.06 }\n'
 
 
 def ifsim(cwd: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "ifsim.experiments.cli", *args], cwd=cwd,
                           capture_output=True, text=True, check=check, timeout=600)
 
 
@@ -139,7 +139,7 @@ def test_sigkill_of_the_parent_then_rerun_stores_every_run_exactly_once(
         tmp_path: Path) -> None:
     spec = write_spec(tmp_path, "lhs", name="killed", steps=30, samples=40)
     db = tmp_path / "ifsim-output" / "ifsim.sqlite"
-    cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(spec), "--workers", "2"]
+    cmd = [sys.executable, "-m", "ifsim.experiments.cli", "sweep", str(spec), "--workers", "2"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -177,7 +177,7 @@ def _pool_workers(parent: int) -> list[int]:
 def test_a_killed_worker_loses_no_run(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, "lhs", name="worker", steps=40, samples=12)
     db = tmp_path / "ifsim-output" / "ifsim.sqlite"
-    cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(spec), "--workers", "2",
+    cmd = [sys.executable, "-m", "ifsim.experiments.cli", "sweep", str(spec), "--workers", "2",
            "--json"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)

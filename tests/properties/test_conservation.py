@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
 
 WORLDS = st.fixed_dictionaries({
     "world": st.fixed_dictionaries({

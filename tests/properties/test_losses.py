@@ -10,9 +10,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecosystem.contracts import PlatformType
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
+from ifsim.ecosystem.contracts import PlatformType
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
 
 WORLDS = st.fixed_dictionaries({
     "world": st.fixed_dictionaries({

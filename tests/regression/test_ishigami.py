@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from experiments.commands import SPEC_DIR
-from experiments.spec import load_spec
-from experiments.sweep import run_sweep
-from results import RunStore
-from results.analysis import sobol_indices
+from ifsim.experiments.commands import SPEC_DIR
+from ifsim.experiments.spec import load_spec
+from ifsim.experiments.sweep import run_sweep
+from ifsim.results import RunStore
+from ifsim.results.analysis import sobol_indices
 
 S1 = {"ishigami.x1": 0.3139, "ishigami.x2": 0.4424, "ishigami.x3": 0.0}
 ST = {"ishigami.x1": 0.5576, "ishigami.x2": 0.4424, "ishigami.x3": 0.2437}

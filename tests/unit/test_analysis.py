@@ -23,8 +23,8 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
-from results import RunStore, StoreError
-from results.analysis import (
+from ifsim.results import RunStore, StoreError
+from ifsim.results.analysis import (
     AnalysisError,
     events_frame,
     headline,
@@ -38,7 +38,7 @@ from results.analysis import (
     sobol_indices,
     timeseries_long,
 )
-from results.stats import wilson_interval
+from ifsim.results.stats import wilson_interval
 
 Outcome = Callable[[dict[str, Any], int], dict[str, Any]]
 

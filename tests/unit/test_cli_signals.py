@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import results.plots
-from experiments import cli
-from results import RunStore
+import ifsim.results.plots
+from ifsim.experiments import cli
+from ifsim.results import RunStore
 
 TINY = ["--steps", "3", "--set", "world.n_investors=50", "--set", "world.n_borrowers=20",
         "--set", "world.n_platforms=3"]
@@ -28,7 +28,7 @@ def _ctrl_c(*_args: object, **_kwargs: object) -> None:
 def test_signal_while_saving_the_figure_marks_the_run_failed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
         interrupt) -> None:
-    monkeypatch.setattr(results.plots, "save_figure", interrupt)
+    monkeypatch.setattr(ifsim.results.plots, "save_figure", interrupt)
     code = cli.main(["run", *TINY, "--out", str(tmp_path)])
     assert code == 130
     err = capsys.readouterr().err.strip()
@@ -44,7 +44,7 @@ def test_an_unexpected_error_marks_the_run_failed_with_its_traceback(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(results.plots, "save_figure", broken)
+    monkeypatch.setattr(ifsim.results.plots, "save_figure", broken)
     assert cli.main(["run", *TINY, "--out", str(tmp_path)]) == 1
     assert "disk full" in capsys.readouterr().err
     with RunStore(RunStore.sqlite_url(tmp_path)) as store:

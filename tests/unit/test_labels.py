@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ecosystem.params import Params
-from ecosystem.scenario import load_scenario
-from experiments.commands import applied_overrides, parameter_rows, run_label
+from ifsim.ecosystem.params import Params
+from ifsim.ecosystem.scenario import load_scenario
+from ifsim.experiments.commands import applied_overrides, parameter_rows, run_label
 
 
 def test_overrides_take_the_values_that_ran_sorted_by_name() -> None:
@@ -24,10 +24,10 @@ def test_run_label_names_every_override() -> None:
     assert run_label("small", {"borrower.pd_annual_mean": 0.15}) == (
         "small (+1 override: borrower.pd_annual_mean=0.15)")
     label = run_label("baseline", {"platform.type_shares": [0.5, 0.5],
-                                   "roles.investor": "agents.investor:Investor",
+                                   "roles.investor": "ifsim.agents.investor:Investor",
                                    "world.check_conservation": True})
     assert label == ("baseline (+3 overrides: platform.type_shares=[0.5,0.5], "
-                     "roles.investor=agents.investor:Investor, "
+                     "roles.investor=ifsim.agents.investor:Investor, "
                      "world.check_conservation=true)")
 
 

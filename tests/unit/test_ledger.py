@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecosystem.errors import ConservationError, InsufficientFundsError, LedgerError
-from ecosystem.ledger import AccountKind, Ledger
+from ifsim.ecosystem.errors import ConservationError, InsufficientFundsError, LedgerError
+from ifsim.ecosystem.ledger import AccountKind, Ledger
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import SteppingInvestor
 
-from ecosystem.model import EcosystemModel
+from ifsim.ecosystem.model import EcosystemModel
 
 
 def test_from_scenario_takes_keyword_overrides_and_the_cli_default_seed() -> None:

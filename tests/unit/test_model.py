@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from conftest import small_params
 
-from ecosystem import metrics
-from ecosystem.errors import ParameterError
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
-from ecosystem.scenario import list_scenarios, load_scenario
+from ifsim.ecosystem import metrics
+from ifsim.ecosystem.errors import ParameterError
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
+from ifsim.ecosystem.scenario import list_scenarios, load_scenario
 
 # Information intermediaries whose owners never abscond (they would surely be caught):
 # failures keep their first cause.
@@ -154,7 +154,7 @@ def test_borrowing_caps_hold_per_platform_and_in_total() -> None:
 
 
 def test_unknown_agent_class_is_a_clear_error() -> None:
-    params = small_params(roles={"platform": "agents.platform:NoSuchPlatform"})
+    params = small_params(roles={"platform": "ifsim.agents.platform:NoSuchPlatform"})
     with pytest.raises(ParameterError, match="cannot load agent class"):
         EcosystemModel(params, seed=1)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.errors import ParameterError, ScenarioError
-from ecosystem.params import GROUPS, Params, WorldParams, describe
-from ecosystem.scenario import list_scenarios, load_scenario, parse_override
+from ifsim.ecosystem.errors import ParameterError, ScenarioError
+from ifsim.ecosystem.params import GROUPS, Params, WorldParams, describe
+from ifsim.ecosystem.scenario import list_scenarios, load_scenario, parse_override
 
 
 def test_defaults_are_valid_and_round_trip_through_dict() -> None:
@@ -65,7 +65,7 @@ def test_override_values_are_parsed_as_toml() -> None:
     assert parse_override("fund.t0_cap_cents_daily = 1000000") == (
         "fund", "t0_cap_cents_daily", 1000000)
     assert parse_override("borrower.purpose_weights=[1, 1, 0]")[2] == [1, 1, 0]
-    assert parse_override("roles.bank=agents.bank:Bank")[2] == "agents.bank:Bank"
+    assert parse_override("roles.bank=ifsim.agents.bank:Bank")[2] == "ifsim.agents.bank:Bank"
     for bad in ("nonsense", "world=3", "a.b.c=1", ".x=1"):
         with pytest.raises(ParameterError, match=r"expected section\.name=value"):
             parse_override(bad)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import one_platform_world
 
-from ecosystem import incidents, markets
-from ecosystem.contracts import FailureCause, LoanKind, PlatformType
-from ecosystem.loans import LoanStatus
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
+from ifsim.ecosystem import incidents, markets
+from ifsim.ecosystem.contracts import FailureCause, LoanKind, PlatformType
+from ifsim.ecosystem.loans import LoanStatus
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
 
 
 def world(kind: PlatformType, custody: float = 0.0, capital: int = 1_000_000,

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from results.plots import save_figure, timeseries_figure
+from ifsim.results.plots import save_figure, timeseries_figure
 
 PANEL_TITLES = [
     "Platforms",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.model import EXTERNAL_ACCOUNTS, EcosystemModel
-from ecosystem.params import Params
+from ifsim.ecosystem.model import EXTERNAL_ACCOUNTS, EcosystemModel
+from ifsim.ecosystem.params import Params
 
 
 def risky_world() -> EcosystemModel:

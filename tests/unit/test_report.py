@@ -14,8 +14,8 @@ import pytest
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from results import RunStore
-from results.report import _Report, write_report
+from ifsim.results import RunStore
+from ifsim.results.report import _Report, write_report
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ODD = "macro.x<y"  # a factor name that must be escaped in HTML

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem import shocks
-from ecosystem.model import EcosystemModel
-from ecosystem.scenario import load_scenario
+from ifsim.ecosystem import shocks
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.scenario import load_scenario
 
 
 def test_the_most_exposed_guarantors_fail_first() -> None:

@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from agents.mmf import split_t0
-from ecosystem import markets
-from ecosystem.loans import LoanBook, LoanStatus, instalment_cents
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
+from ifsim.agents.mmf import split_t0
+from ifsim.ecosystem import markets
+from ifsim.ecosystem.loans import LoanBook, LoanStatus, instalment_cents
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
 
 
 def tiny_world() -> EcosystemModel:

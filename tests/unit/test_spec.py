@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.models import get_model
-from experiments.spec import SpecError, load_spec
+from ifsim.experiments.models import get_model
+from ifsim.experiments.spec import SpecError, load_spec
 
 GOOD = """
 [experiment]
@@ -93,7 +93,7 @@ def test_missing_spec_file(tmp_path: Path) -> None:
 
 
 def test_shipped_example_specs_are_valid() -> None:
-    from experiments.commands import list_specs
+    from ifsim.experiments.commands import list_specs
 
     specs = list_specs()
     kinds = set()

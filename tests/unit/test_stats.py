@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from results.stats import (
+from ifsim.results.stats import (
     SMALL_SAMPLE_N,
     bootstrap_difference_interval,
     bootstrap_mean_interval,

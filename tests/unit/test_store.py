@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from results import RunStore, StoreError
-from results.schema import metadata
+from ifsim.results import RunStore, StoreError
+from ifsim.results.schema import metadata
 
 PG_URL = os.environ.get("IFSIM_TEST_PG_URL")
 # The PostgreSQL backend exists only when a server is named, so no run reports it skipped.

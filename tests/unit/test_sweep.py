@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import experiments.sweep as sweep_mod
-from experiments import design
-from experiments.models import IshigamiModel, get_model
-from experiments.spec import ExperimentSpec
-from experiments.sweep import MAX_ATTEMPTS, run_sweep
-from results import RunStore, StoreError
+import ifsim.experiments.sweep as sweep_mod
+from ifsim.experiments import design
+from ifsim.experiments.models import IshigamiModel, get_model
+from ifsim.experiments.spec import ExperimentSpec
+from ifsim.experiments.sweep import MAX_ATTEMPTS, run_sweep
+from ifsim.results import RunStore, StoreError
 
 
 def ishigami_spec(kind: str = "factorial", **extra) -> ExperimentSpec:

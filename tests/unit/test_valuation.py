@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from conftest import one_platform_world
 
-from ecosystem import markets
-from ecosystem.contracts import FailureCause, LoanKind, PlatformType
-from ecosystem.loans import LoanStatus
-from ecosystem.metrics import investor_p2p_cents, investor_promised_cents
-from ecosystem.model import EcosystemModel
+from ifsim.ecosystem import markets
+from ifsim.ecosystem.contracts import FailureCause, LoanKind, PlatformType
+from ifsim.ecosystem.loans import LoanStatus
+from ifsim.ecosystem.metrics import investor_p2p_cents, investor_promised_cents
+from ifsim.ecosystem.model import EcosystemModel
 
 
 def world(kind: PlatformType, custody: float = 0.0, capital: int = 1_000_000,

@@ -10,11 +10,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.borrower import Borrower
-from ecosystem import markets, shocks, waterfall
-from ecosystem.contracts import FailureCause
-from ecosystem.model import EcosystemModel
-from ecosystem.params import Params
+from ifsim.agents.borrower import Borrower
+from ifsim.ecosystem import markets, shocks, waterfall
+from ifsim.ecosystem.contracts import FailureCause
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
 
 INCOME, REDUCED, COLLECTED = 100_000, 30_000, 15_000  # cents a week
 
