@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections import defaultdict
 
@@ -510,6 +511,12 @@ class EcosystemModel(mesa.Model):
         for platform in self.platforms:
             if units[platform.idx] != platform.units_total:
                 raise AssertionError(f"{platform.name}: units out of step with holdings")
+
+    @property
+    def date(self) -> dt.date:
+        """Calendar date of the current week: ``world.start_date`` + 7 days per step."""
+        start = dt.date.fromisoformat(self.params.world.start_date)
+        return start + dt.timedelta(weeks=self.steps)
 
     def run(self, steps: int | None = None) -> None:
         """Run ``steps`` weeks (default: world.steps)."""

@@ -13,6 +13,7 @@ field's description, so every regulatory lever has an off value (domain.md secti
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, get_type_hints
@@ -69,6 +70,8 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             raise ParameterError(f"{name} = {value!r}: must be a number")
         return float(value)
     if hint is str:
+        if isinstance(value, dt.date):  # a TOML date (start_date = 2013-01-07)
+            return value.isoformat()
         if not isinstance(value, str):
             raise ParameterError(f"{name} = {value!r}: must be a string")
         return value
@@ -124,6 +127,14 @@ class WorldParams(ParamGroup):
                                     gt=0)
     check_conservation: bool = param(False, "flag", "check money conservation after every "
                                      "step (slower; always on in tests)")
+    start_date: str = param("2013-01-07", "date (ISO)", "calendar date of week 0; week t "
+                            "is start_date + 7t days (figures and exports show dates)")
+
+    def check(self) -> None:
+        try:
+            dt.date.fromisoformat(self.start_date)
+        except ValueError:
+            self.fail("start_date", self.start_date, "must be a date as YYYY-MM-DD")
 
 
 @dataclass(frozen=True)
