@@ -14,7 +14,7 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from ifsim.ecosystem import incidents, markets, metrics, shocks, waterfall
+from ifsim.ecosystem import agent_reporters, incidents, markets, metrics, shocks, waterfall
 from ifsim.ecosystem.campaigns import Campaigns
 from ifsim.ecosystem.contracts import LoanKind, PlatformType
 from ifsim.ecosystem.errors import ParameterError
@@ -110,7 +110,9 @@ class EcosystemModel(mesa.Model):
             Campaigns(self)
         self._build_world()
         self.fee_income_cents = np.zeros(len(self.platforms), np.int64)
-        self.datacollector = mesa.DataCollector(model_reporters=metrics.REPORTERS)
+        self.datacollector = mesa.DataCollector(
+            model_reporters=metrics.REPORTERS,
+            agenttype_reporters=self._institution_reporters())
         self._custom_step_roles = [c for c in dict.fromkeys(self.roles.values())
                                    if c.step is not mesa.Agent.step
                                    and c in self.agents_by_type]
@@ -128,6 +130,25 @@ class EcosystemModel(mesa.Model):
                 for key, value in overrides.items()]
         _, params = load_scenario(name, sets)
         return cls(params, seed=seed)
+
+    def agent_frame(self, role: str):
+        """The weekly state of one role's agents as collected so far (one row per week
+        and agent; columns from :data:`ifsim.ecosystem.agent_reporters.REPORTERS_BY_ROLE`),
+        e.g. ``model.agent_frame("platform")``."""
+        cls = self.roles.get(role)
+        if cls not in self.datacollector.agenttype_reporters:
+            known = sorted(r for r, c in self.roles.items()
+                           if c in self.datacollector.agenttype_reporters)
+            raise ParameterError(f"agent_frame: no agent-level data for role '{role}' "
+                                 f"(roles with data: {', '.join(known)})")
+        return self.datacollector.get_agenttype_vars_dataframe(cls)
+
+    def _institution_reporters(self) -> dict:
+        """Agent-level reporters for each institution role with agents in this world
+        (a role with none would make Mesa scan every agent each week)."""
+        return {self.roles[role]: reporters
+                for role, reporters in agent_reporters.REPORTERS_BY_ROLE.items()
+                if self.roles[role] in self.agents_by_type}
 
     # -- construction ---------------------------------------------------------------
     def _build_world(self) -> None:

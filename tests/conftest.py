@@ -70,3 +70,18 @@ class SteppingInvestor(__import__("ifsim.agents.investor", fromlist=["Investor"]
 
     def step(self) -> None:
         type(self).calls += 1
+
+
+class DiaryInvestor(__import__("ifsim.agents.investor", fromlist=["Investor"]).Investor):
+    """docs/extending.md's per-agent example: keeps a weekly record of its deposit."""
+
+    def step(self) -> None:
+        self.diary = [*getattr(self, "diary", []), self.deposit_cents]
+
+
+class HerdingInvestor(__import__("ifsim.agents.investor", fromlist=["Investor"]).Investor):
+    """docs/extending.md's population-level example: every failure counts twice."""
+
+    @classmethod
+    def update_beliefs(cls, model, arrears_share, failures):
+        super().update_beliefs(model, arrears_share, 2 * failures)
