@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -41,6 +43,26 @@ def default_workers() -> int:
         os.cpu_count() or 1)
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def watch_parent(parent_pid: int) -> None:
+    """Worker side: exit as soon as the sweep's parent process is gone.
+
+    A parent killed by SIGKILL cannot tell its pool to stop, and a pool worker blocks on
+    its task queue for ever: it would stay alive (and hold the parent's stdout, so
+    ``ifsim sweep ... | tee log`` would never end). A daemon thread polls the parent
+    pid; when the worker has been re-parented, it ends the worker at once. Runs it had
+    in flight stay ``running`` in the store and are run again on resume.
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)  # no cleanup: the parent that would receive results is gone
+
+    threading.Thread(target=watch, name="ifsim-parent-watch", daemon=True).start()
+
+
 @contextmanager
 def open_executor(kind: str, workers: int | None = None, scheduler: str | None = None):
     """Yield a started executor of ``kind``; shut it down afterwards."""
@@ -51,7 +73,8 @@ def open_executor(kind: str, workers: int | None = None, scheduler: str | None =
         # spawn, not fork: the parent holds threads (database, Arrow), and forking a
         # threaded process can deadlock the child; spawn costs one import per worker.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=watch_parent, initargs=(os.getpid(),)) as pool:
             yield pool
     elif kind == "dask":
         with _dask_client(workers, scheduler) as client:
