@@ -1,11 +1,11 @@
 """Borrowers: individuals and micro firms without collateral (domain.md section 1).
 
 State lives in :class:`BorrowerPopulation` columns; the rules below are vectorized over
-the whole population and read as the per-borrower rule they implement (design.md s.5).
+the whole population and read as the per-borrower rule they implement (docs/design.md s.5).
 
 - Each borrower has a true annual default probability ``pd`` (Beta-distributed) and an
   observable credit score, a noisy signal of it; "brushed" credit (刷信用) inflates some
-  scores (source 000 and 004 on fake and brushed credit data).
+  scores (sources 000 and 004, docs/bibliography.md, on fake and brushed credit data).
 - A borrower falls into distress with a weekly hazard from its PD conditional on the
   common macro/real-estate factor (Vasicek one-factor, see ``ifsim.ecosystem.macro``); a
   distressed borrower keeps only ``distressed_income_share`` of its income (odd jobs,

@@ -1,6 +1,6 @@
 """Credit-service institutions and guarantee companies (信贷服务机构, 担保公司).
 
-From source 003 (the Weijinsuo case): a guarantor recommends loans to one or more
+From source 003 (Weijinsuo; docs/bibliography.md): a guarantor recommends loans to one or more
 platforms, posts a risk margin of 2%-10% of the volume it recommends, graded by risk,
 into the platform's risk pool, earns a guarantee fee, and when a borrower defaults pays
 the investors' principal (buys the loan back) before the risk pool does. The margin is a

@@ -1,6 +1,6 @@
 """Investors: retail savers choosing between deposits, a money-market fund and platforms.
 
-State lives in :class:`InvestorPopulation` columns; rules are vectorized (design.md s.5).
+State lives in :class:`InvestorPopulation` columns; rules are vectorized (docs/design.md s.5).
 
 - Allocation: an investor who reconsiders this week (probability
   ``rebalance_prob_weekly``, i.e. inertia) splits its wealth across bank deposits, its

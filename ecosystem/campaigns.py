@@ -1,4 +1,4 @@
-"""Crowdfunding campaigns (众筹; sources 000 and 002; domain.md section 3).
+"""Crowdfunding campaigns (众筹; sources 000 and 002, docs/bibliography.md; domain.md s.3).
 
 A project on a crowdfunding platform asks for a goal and has ``crowdfunding_campaign_weeks``
 to raise it, all or nothing: each week the platform moves backers' money from its pool

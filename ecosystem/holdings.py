@@ -11,7 +11,7 @@ An investor holds at most ``max_platforms_held`` platforms (slots), so diversifi
 a parameter. Withdrawals are requests for units, filled pro rata from the pool's cash:
 loans cannot be called in, so a pool whose requests exceed its cash has a queue (a run).
 
-Losses are measured per investor and platform from money, not promises (design.md s.4):
+Losses are measured per investor and platform from money, not promises (docs/design.md s.4):
 ``paid_in`` is every cent the investor put in, ``got_back`` every cent (or good) it got
 out; its loss is ``paid_in - got_back - value`` of what it still holds, never below zero,
 so it can never exceed what it put in minus what it got back. A position that is closed

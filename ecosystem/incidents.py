@@ -1,7 +1,7 @@
 """Operational and cyber incidents: hacks, data leaks, outages (技术风险, 操作风险, 信息泄露).
 
-Sources 000 and 004 name hacks, viruses, system defects, outages, insider theft and
-leaked customer data. Each week a platform suffers an incident with probability
+Sources 000 and 004 (docs/bibliography.md) name hacks, viruses, system defects, outages,
+insider theft and leaked customer data. Each week a platform suffers an incident with probability
 ``incident_prob_weekly * exp(-security_effectiveness * security_spend_share)``, falling
 with what it spends on security. An incident: (1) steals or loses a share of the pool's
 cash, which the platform makes good from its own capital if it can and otherwise fails

@@ -1,7 +1,7 @@
 """The ledger: every cash balance in the world, in integer cents.
 
 Agents move money only through :meth:`Ledger.transfer` and :meth:`Ledger.transfer_batch`
-(design.md section 4). Money enters and leaves the modelled world only through external
+(docs/design.md section 4). Money enters and leaves the modelled world only through external
 accounts (sources such as borrowers' income or initial endowments, sinks such as
 consumption and operating costs; the bond market is both). Internal accounts can never go
 below zero: a payer that cannot pay must be handled by its caller as a default, which is

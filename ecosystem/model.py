@@ -1,6 +1,6 @@
 """EcosystemModel: builds the world and runs its weekly timetable.
 
-``step()`` reads as the timetable of design.md section 3. The model never imports
+``step()`` reads as the timetable of docs/design.md section 3. The model never imports
 ``agents``: the scenario's ``[roles]`` names the class for each role (defaults in
 ``agents/``), so a researcher can plug in a subclass without editing the package.
 """
@@ -28,7 +28,7 @@ from ifsim.ecosystem.money import floor_cents
 from ifsim.ecosystem.params import Params
 from ifsim.ecosystem.waterfall import Recoveries
 
-# Where money enters and leaves the modelled world (design.md section 4).
+# Where money enters and leaves the modelled world (docs/design.md section 4).
 EXTERNAL_ACCOUNTS = {
     "world.endowment": "source: households' initial wealth and institutions' capital",
     "world.income": "source: borrowers' wages and business income",
@@ -411,7 +411,7 @@ class EcosystemModel(mesa.Model):
 
     def step_custom_agents(self) -> None:
         """Role subclasses that define a per-agent ``step()`` have it called once per agent
-        every week, in random order, through Mesa's AgentSet (design.md s.5: a behaviour
+        every week, in random order, through Mesa's AgentSet (docs/design.md s.5: a behaviour
         that truly needs per-agent Python still works, at per-agent cost). The shipped
         classes define none: their rules are the vectorized phases above."""
         for cls in self._custom_step_roles:

@@ -4,7 +4,7 @@ All money in ifsim is integer cents (``int64``; 1 yuan = 100 cents). Rates are f
 Every conversion from a float amount (interest, pro-rata shares, fees) to cents goes
 through :func:`floor_cents`, which rounds *down*: a payer never pays a fraction of a cent
 more than it owes, and the remainder stays with the payer, so money is conserved exactly
-(design.md section 4).
+(docs/design.md section 4).
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ for calibration sweeps to choose.
 
 Convention for caps and levers: the value 0 means "off" (no cap), as stated in each
 field's description, so every regulatory lever has an off value (domain.md section 5).
+
+Every field also says where its default comes from (``source``): a fact in ``docs/data``, a
+source document ("source 000" to "source 004") or paper in ``docs/bibliography.md``, a
+rule, a calibration, or that it is free. ``docs/parameters.md`` is generated from these
+fields (``python -m ifsim.ecosystem.param_reference > docs/parameters.md``).
 """
 
 from __future__ import annotations
@@ -20,11 +25,19 @@ from typing import Any, ClassVar, get_type_hints
 
 from ifsim.ecosystem.errors import ParameterError
 
+# Sources of defaults that no document pins down (said plainly rather than left blank).
+FREE = "free parameter (no source; calibrate within a plausible range)"
+SIZE = "model size, a choice of computational cost (no source)"
+SETTING = "software setting, not a model quantity (no source needed)"
+
 
 def param(default: Any, unit: str, doc: str, *, ge: float | None = None,
-          le: float | None = None, gt: float | None = None, lt: float | None = None) -> Any:
-    """Declare a parameter field with its unit, meaning and allowed range."""
-    meta = {"unit": unit, "doc": doc, "ge": ge, "le": le, "gt": gt, "lt": lt}
+          le: float | None = None, gt: float | None = None, lt: float | None = None,
+          source: str = "") -> Any:
+    """Declare a parameter field with its unit, meaning, allowed range and the source of
+    its default."""
+    meta = {"unit": unit, "doc": doc, "ge": ge, "le": le, "gt": gt, "lt": lt,
+            "source": source}
     return field(default=default, metadata=meta)
 
 
@@ -113,22 +126,37 @@ class WorldParams(ParamGroup):
     """Size of the world and the run."""
 
     section: ClassVar[str] = "world"
-    steps: int = param(260, "weeks", "steps to run (one step is one week)", ge=1, le=100_000)
+    steps: int = param(260, "weeks", "steps to run (one step is one week)", ge=1, le=100_000,
+                       source="choice of the experimenter: 260 weeks = five years (the P2P boom "
+                              "and bust ran 2013-2020, docs/data/china_p2p_platforms.csv); not a "
+                              "fact to calibrate")
     n_investors: int = param(10_000, "agents", "retail investors (households)", ge=1,
-                             le=10_000_000)
+                             le=10_000_000, source=SIZE)
     n_borrowers: int = param(5_000, "agents", "borrowers (individuals and micro firms)", ge=1,
-                             le=10_000_000)
-    n_platforms: int = param(50, "agents", "P2P lending platforms at the start", ge=1, le=10_000)
+                             le=10_000_000, source=SIZE)
+    n_platforms: int = param(50, "agents", "P2P lending platforms at the start", ge=1, le=10_000,
+                             source=SIZE + "; the real market had about 2,600 operating platforms "
+                                           "at its end-2015 peak "
+                                           "(docs/data/parameter_grounding.md), not matched")
     n_payment_firms: int = param(2, "agents", "third-party payment firms, each with its "
-                                 "money-market fund", ge=1, le=100)
-    n_banks: int = param(2, "agents", "banks (deposits, custody accounts)", ge=1, le=100)
+                                 "money-market fund", ge=1, le=100,
+                                 source=SIZE + "; a leader and a follower, Alipay-like "
+                                               "(docs/domain.md s.1)")
+    n_banks: int = param(2, "agents", "banks (deposits, custody accounts)", ge=1, le=100,
+                         source=SIZE)
     population_scale: float = param(1713.0, "real people per agent", "investors each agent "
                                     "stands for (17.13m P2P investors in 2017 / 10,000)",
-                                    gt=0)
+                                    gt=0,
+                                    source="docs/data/parameter_grounding.md: 17.13m P2P "
+                                           "investors in 2017 (WDZJ, docs/data/SOURCES.md) "
+                                           "divided by the default 10,000 investor agents")
     check_conservation: bool = param(False, "flag", "check money conservation after every "
-                                     "step (slower; always on in tests)")
+                                     "step (slower; always on in tests)", source=SETTING)
     start_date: str = param("2013-01-07", "date (ISO)", "calendar date of week 0; week t "
-                            "is start_date + 7t days (figures and exports show dates)")
+                            "is start_date + 7t days (figures and exports show dates)",
+                            source="choice: the Monday of the first full week of 2013, where the "
+                                   "series in docs/data begin; only labels weeks (no dated paths "
+                                   "use it)")
 
     def check(self) -> None:
         try:
@@ -143,22 +171,43 @@ class MacroParams(ParamGroup):
 
     section: ClassVar[str] = "macro"
     market_rate_mean_annual: float = param(0.035, "per year", "long-run mean of the "
-                                           "interbank market rate (SHIBOR 2%-5%)", ge=0, le=1)
+                                           "interbank market rate (SHIBOR 2%-5%)", ge=0, le=1,
+                                           source="docs/data/parameter_grounding.md: SHIBOR "
+                                                  "interbank rate normally 2%-5% in 2013-2018; "
+                                                  "3.5% is the middle of that range")
     market_rate_persistence_weekly: float = param(0.98, "ratio", "AR(1) persistence of the "
-                                                  "market rate per week", ge=0, lt=1)
+                                                  "market rate per week", ge=0, lt=1,
+                                                  source=FREE + "; half-life about 34 weeks")
     market_rate_vol_weekly: float = param(0.0015, "per year per week", "standard deviation "
-                                          "of weekly market-rate innovations", ge=0, le=0.1)
+                                          "of weekly market-rate innovations", ge=0, le=0.1,
+                                          source=FREE + "; with the persistence 0.98 the "
+                                                        "stationary sd is 0.75 points, so the "
+                                                        "rate stays mostly in the 2%-5% SHIBOR "
+                                                        "range of docs/data/parameter_grounding.md")
     market_rate_floor_annual: float = param(0.005, "per year", "lowest market rate", ge=0,
-                                            le=1)
+                                            le=1,
+                                            source=FREE + "; only keeps the rate positive (well "
+                                                          "below the 2% SHIBOR low of "
+                                                          "docs/data/parameter_grounding.md)")
     deposit_rate_annual: float = param(0.015, "per year", "bank 1-year deposit rate paid on "
                                        "household deposits (PBoC benchmark from Oct 2015)",
-                                       ge=0, le=1)
+                                       ge=0, le=1,
+                                       source="docs/data/parameter_grounding.md: PBoC 1-year "
+                                              "benchmark deposit rate, 1.50% from 24 Oct 2015 "
+                                              "(3.00% until Nov 2014)")
     lending_rate_annual: float = param(0.0435, "per year", "bank benchmark lending rate; the "
-                                       "reference rate for P2P loan pricing", ge=0, le=1)
+                                       "reference rate for P2P loan pricing", ge=0, le=1,
+                                       source="PBoC 1-year benchmark lending rate, 4.35% from 24 "
+                                              "Oct 2015 (as stated in agents/bank.py; not "
+                                              "recorded in docs/data)")
     factor_persistence_weekly: float = param(0.97, "ratio", "AR(1) persistence of the common "
-                                             "credit factor (stationary sd 1)", ge=0, lt=1)
+                                             "credit factor (stationary sd 1)", ge=0, lt=1,
+                                             source=FREE + "; half-life about 23 weeks")
     default_correlation: float = param(0.12, "ratio", "asset correlation of borrowers with "
-                                       "the common factor (Vasicek rho)", ge=0, lt=1)
+                                       "the common factor (Vasicek rho)", ge=0, lt=1,
+                                       source=FREE + "; the example specs sweep 0-0.4, "
+                                                     "macro_shock sets 0.3, the platform-types "
+                                                     "experiment 0.12 and 0.35")
 
 
 @dataclass(frozen=True)
@@ -167,55 +216,87 @@ class BorrowerParams(ParamGroup):
 
     section: ClassVar[str] = "borrower"
     apply_prob_weekly: float = param(0.04, "per week", "probability that a borrower under "
-                                     "its caps asks for a new loan", ge=0, le=1)
+                                     "its caps asks for a new loan", ge=0, le=1, source=FREE)
     loan_amount_median_cents: int = param(5_000_000, "cents", "median loan asked for "
                                           "(50,000 yuan; individuals and micro firms)",
-                                          ge=100)
+                                          ge=100,
+                                          source=FREE + " (no loan-size data in docs/data); below "
+                                                        "the 200,000-yuan per-platform cap")
     loan_amount_sigma: float = param(0.8, "log units", "dispersion of loan amounts "
-                                     "(lognormal sigma)", ge=0, le=5)
+                                     "(lognormal sigma)", ge=0, le=5, source=FREE)
     maturity_weeks_options: tuple[int, ...] = param((13, 26, 52, 78), "weeks", "loan "
-                                                    "maturities on offer", ge=1, le=520)
+                                                    "maturities on offer", ge=1, le=520,
+                                                    source="docs/data/china_p2p_market.csv: "
+                                                           "average maturity about 6 months in "
+                                                           "2014-2015 (12.7 in mid-2018); 3 to 18 "
+                                                           "months span it")
     maturity_weights: tuple[float, ...] = param((0.3, 0.35, 0.25, 0.1), "shares", "share of "
-                                                "demand for each maturity", ge=0)
+                                                "demand for each maturity", ge=0,
+                                                source="docs/data/china_p2p_market.csv: with "
+                                                       "maturity_weeks_options the mean is 34 "
+                                                       "weeks (about 7.8 months), near the "
+                                                       "2014-2015 average of about 6-7 months; "
+                                                       "the split itself is free")
     purpose_weights: tuple[float, ...] = param((0.5, 0.4, 0.1), "shares", "share of loans "
-                                               "for consumption, business, real estate", ge=0)
+                                               "for consumption, business, real estate", ge=0,
+                                               source=FREE + "; docs/domain.md s.2 says high "
+                                                             "yields flowed to real estate but "
+                                                             "gives no share")
     real_estate_factor_multiplier: float = param(2.0, "ratio", "how much more real-estate "
                                                  "loans load on the common factor", ge=0,
-                                                 le=10)
+                                                 le=10,
+                                                 source=FREE + "; docs/domain.md s.2 (qualitative "
+                                                               "only)")
     pd_annual_mean: float = param(0.08, "per year", "mean true annual default probability",
-                                  gt=0, lt=1)
+                                  gt=0, lt=1, source=FREE + " (no default-rate data in docs/data)")
     pd_concentration: float = param(6.0, "Beta a+b", "concentration of the Beta "
-                                    "distribution of true default probabilities", gt=0)
+                                    "distribution of true default probabilities", gt=0, source=FREE)
     score_noise_sd: float = param(0.6, "logit units", "noise of the observable credit "
-                                  "score around the true risk", ge=0, le=10)
+                                  "score around the true risk", ge=0, le=10, source=FREE)
     brushed_share: float = param(0.1, "share", "share of borrowers with brushed (faked) "
-                                 "credit records", ge=0, le=1)
+                                 "credit records", ge=0, le=1,
+                                 source=FREE + "; sources 000 and 004 name brushed credit (刷信用) "
+                                               "but give no share")
     brushing_boost_logit: float = param(1.0, "logit units", "how much brushing flatters a "
-                                        "score", ge=0, le=10)
+                                        "score", ge=0, le=10, source=FREE)
     income_median_cents_weekly: int = param(500_000, "cents per week", "median weekly "
                                             "income or business cash flow (5,000 yuan)",
-                                            ge=0)
-    income_sigma: float = param(0.6, "log units", "dispersion of incomes", ge=0, le=5)
+                                            ge=0, source=FREE + " (no income data in docs/data)")
+    income_sigma: float = param(0.6, "log units", "dispersion of incomes", ge=0, le=5, source=FREE)
     max_debt_service_ratio: float = param(0.5, "share of income", "instalments a borrower "
-                                          "will take on, as a share of income", gt=0, le=5)
+                                          "will take on, as a share of income", gt=0, le=5,
+                                          source=FREE)
     max_open_loans: int = param(3, "loans", "loans one borrower may hold at once, across "
-                                "platforms", ge=1, le=100)
+                                "platforms", ge=1, le=100,
+                                source=FREE + "; docs/domain.md s.1 names borrowing on several "
+                                              "platforms (共债) without a number")
     cap_per_platform_cents: int = param(20_000_000, "cents", "borrowing cap per platform "
-                                        "(200,000 yuan for individuals, 2016); 0 = off", ge=0)
+                                        "(200,000 yuan for individuals, 2016); 0 = off", ge=0,
+                                        source="docs/data/regulatory_timeline.csv and "
+                                               "parameter_grounding.md: Interim Measures 2016, "
+                                               "individuals 200,000 yuan per platform")
     cap_total_cents: int = param(100_000_000, "cents", "borrowing cap across platforms "
-                                 "(1,000,000 yuan, 2016); 0 = off", ge=0)
+                                 "(1,000,000 yuan, 2016); 0 = off", ge=0,
+                                 source="docs/data/regulatory_timeline.csv and "
+                                        "parameter_grounding.md: Interim Measures 2016, "
+                                        "individuals 1,000,000 yuan in total")
     write_off_after_missed_weeks: int = param(13, "weeks", "missed instalments after which a "
                                               "loan is written off (about 90 days)", ge=1,
-                                              le=520)
+                                              le=520,
+                                              source="convention: 90 days past due is the usual "
+                                                     "default and non-performing threshold (Basel "
+                                                     "II, BCBS 2006); 13 weeks")
     cash_buffer_weeks: float = param(2.0, "weeks of income", "cash a borrower keeps in its "
                                      "linked account as precautionary savings (buffer "
                                      "stock), in weeks of the income it now receives; the "
                                      "rest is spent. Thin: borrowers paying 10-20% a year "
                                      "are liquidity-constrained; 0 = spend everything",
-                                     ge=0, le=520)
+                                     ge=0, le=520,
+                                     source=FREE + "; the buffer-stock rule follows Deaton 1991 "
+                                                   "and Carroll 1997, its level is not calibrated")
     distressed_income_share: float = param(0.3, "share of income", "income a distressed "
                                            "borrower keeps (odd jobs, family support), as a "
-                                           "share of its normal income", ge=0, le=1)
+                                           "share of its normal income", ge=0, le=1, source=FREE)
 
     def check(self) -> None:
         if len(self.maturity_weights) != len(self.maturity_weeks_options):
@@ -235,37 +316,49 @@ class InvestorParams(ParamGroup):
 
     section: ClassVar[str] = "investor"
     wealth_median_cents: int = param(10_000_000, "cents", "median financial wealth "
-                                     "(100,000 yuan)", ge=0)
-    wealth_sigma: float = param(0.9, "log units", "dispersion of wealth", ge=0, le=5)
+                                     "(100,000 yuan)", ge=0,
+                                     source=FREE + " (no wealth data in docs/data); compare the "
+                                                   "60,000-70,000 yuan average P2P holding of "
+                                                   "2017 (parameter_grounding.md)")
+    wealth_sigma: float = param(0.9, "log units", "dispersion of wealth", ge=0, le=5, source=FREE)
     initial_mmf_share: float = param(0.1, "share", "share of wealth in the money-market fund "
-                                     "at the start, for fund users", ge=0, le=1)
+                                     "at the start, for fund users", ge=0, le=1,
+                                     source=FREE + "; compare about 3,300 yuan per fund user at "
+                                                   "end-2017 (docs/data/parameter_grounding.md)")
     mmf_user_share: float = param(0.6, "share", "share of investors who use a payment app's "
-                                  "money-market fund", ge=0, le=1)
+                                  "money-market fund", ge=0, le=1, source=FREE)
     sweep_share: float = param(0.5, "share", "share of idle balances arriving in the payment "
-                                "app that fund users leave swept into the fund", ge=0, le=1)
+                                "app that fund users leave swept into the fund", ge=0, le=1,
+                               source=FREE)
     rebalance_prob_weekly: float = param(0.05, "per week", "probability an investor "
-                                         "reconsiders its allocation (inertia)", ge=0, le=1)
+                                         "reconsiders its allocation (inertia)", ge=0, le=1,
+                                         source=FREE)
     choice_sensitivity: float = param(60.0, "per unit of annual yield", "logit sensitivity "
-                                      "of channel choice to risk-adjusted yield", ge=0)
+                                      "of channel choice to risk-adjusted yield", ge=0, source=FREE)
     risk_aversion_mean: float = param(1.5, "ratio", "mean weight on perceived loss rate "
-                                      "against yield", ge=0)
+                                      "against yield", ge=0, source=FREE)
     p2p_distrust_annual: float = param(0.06, "per year", "yield an investor gives up to "
                                        "avoid P2P altogether (fraud, illiquidity, hassle)",
-                                       ge=0, le=1)
+                                       ge=0, le=1, source=FREE)
     max_p2p_share: float = param(0.5, "share of wealth", "most of its wealth an investor "
                                  "puts into platforms (average P2P holding 60,000-70,000 "
-                                 "yuan in 2017 against wider savings)", ge=0, le=1)
+                                 "yuan in 2017 against wider savings)", ge=0, le=1,
+                                 source=FREE + "; bounded against the 60,000-70,000 yuan average "
+                                               "P2P holding of 2017 "
+                                               "(docs/data/parameter_grounding.md)")
     max_platforms_held: int = param(3, "platforms", "platforms one investor holds at once "
-                                    "(diversification)", ge=1, le=50)
+                                    "(diversification)", ge=1, le=50, source=FREE)
     belief_weight_weekly: float = param(0.15, "ratio", "weight of this week's disclosed "
-                                        "arrears in perceived platform risk", ge=0, le=1)
+                                        "arrears in perceived platform risk", ge=0, le=1,
+                                        source=FREE)
     loss_tolerance_mean_annual: float = param(0.15, "per year", "mean perceived annual loss "
-                                              "rate above which an investor withdraws", gt=0)
+                                              "rate above which an investor withdraws", gt=0,
+                                              source=FREE)
     panic_per_failure_annual: float = param(0.01, "per year", "rise in perceived loss rate "
                                             "of every platform per platform failure (news)",
-                                            ge=0, le=1)
+                                            ge=0, le=1, source=FREE)
     panic_decay_weekly: float = param(0.9, "ratio", "weekly persistence of failure news",
-                                      ge=0, lt=1)
+                                      ge=0, lt=1, source=FREE)
 
 
 @dataclass(frozen=True)
@@ -274,75 +367,98 @@ class PlatformParams(ParamGroup):
 
     section: ClassVar[str] = "platform"
     capital_median_cents: int = param(100_000_000, "cents", "median own capital at entry "
-                                      "(1m yuan)", ge=0)
-    capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5)
+                                      "(1m yuan)", ge=0,
+                                      source=FREE + " (no capital data in docs/data)")
+    capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5, source=FREE)
     operating_cost_median_cents_weekly: int = param(300_000, "cents per week", "median fixed "
                                                     "operating cost (3,000 yuan a week)",
-                                                    ge=0)
+                                                    ge=0, source=FREE)
     operating_cost_sigma: float = param(0.5, "log units", "dispersion of operating costs",
-                                        ge=0, le=5)
+                                        ge=0, le=5, source=FREE)
     variable_cost_annual: float = param(0.01, "per year of loan book", "servicing cost per "
-                                        "yuan of loans outstanding", ge=0, le=1)
+                                        "yuan of loans outstanding", ge=0, le=1, source=FREE)
     origination_fee: float = param(0.03, "share of principal", "service fee charged to the "
-                                   "borrower at disbursement", ge=0, lt=1)
+                                   "borrower at disbursement", ge=0, lt=1, source=FREE)
     interest_fee_share: float = param(0.1, "share of interest", "platform's cut of interest "
-                                      "paid to investors", ge=0, lt=1)
+                                      "paid to investors", ge=0, lt=1, source=FREE)
     pd_cutoff_low: float = param(0.05, "per year", "lowest screening cut-off (estimated "
-                                 "annual PD above which a loan is refused)", gt=0, lt=1)
-    pd_cutoff_high: float = param(0.30, "per year", "highest screening cut-off", gt=0, lt=1)
+                                 "annual PD above which a loan is refused)", gt=0, lt=1,
+                                 source=FREE)
+    pd_cutoff_high: float = param(0.30, "per year", "highest screening cut-off", gt=0, lt=1,
+                                  source=FREE)
     screening_noise_low: float = param(0.2, "logit units", "platform's own screening noise, "
-                                       "best platform", ge=0, le=10)
+                                       "best platform", ge=0, le=10, source=FREE)
     screening_noise_high: float = param(1.0, "logit units", "screening noise, worst platform",
-                                        ge=0, le=10)
+                                        ge=0, le=10, source=FREE)
     risk_premium_multiplier: float = param(1.5, "ratio", "risk premium per unit of estimated "
-                                           "annual PD", ge=0)
+                                           "annual PD", ge=0, source=FREE)
     margin_annual: float = param(0.04, "per year", "spread over reference rate plus risk "
-                                 "premium", ge=0, le=1)
+                                 "premium", ge=0, le=1, source=FREE)
     rate_cap_annual: float = param(0.36, "per year", "interest-rate ceiling on loans (36%, "
-                                   "2017 cash-loan notice); 0 = off", ge=0, le=10)
+                                   "2017 cash-loan notice); 0 = off", ge=0, le=10,
+                                   source="docs/data/regulatory_timeline.csv: 36% cap of the "
+                                          "cash-loan notice (Dec 2017); parameter_grounding.md: "
+                                          "courts void rates above 36% (Supreme People's Court "
+                                          "2015)")
     custody_share: float = param(0.5, "share", "share of platforms keeping investor money "
-                                 "in bank custody", ge=0, le=1)
+                                 "in bank custody", ge=0, le=1,
+                                 source=FREE + " (no share of custodied platforms in docs/data; "
+                                               "custody required from Feb 2017, "
+                                               "regulatory_timeline.csv)")
     illiquid_queue_share: float = param(0.2, "share of pool", "unmet withdrawals, as share of "
-                                        "the pool, that count as a run", gt=0, le=1)
+                                        "the pool, that count as a run", gt=0, le=1, source=FREE)
     illiquid_weeks: int = param(4, "weeks", "consecutive run weeks after which a platform "
-                                "fails as illiquid", ge=1, le=520)
+                                "fails as illiquid", ge=1, le=520, source=FREE)
     max_loan_share_of_cash: float = param(0.5, "share", "largest share of the pool's cash "
-                                          "one loan may take", gt=0, le=1)
+                                          "one loan may take", gt=0, le=1, source=FREE)
     type_shares: tuple[float, ...] = param(
         (0.4, 0.25, 0.15, 0.1, 0.1), "shares", "mix of platform types: information "
-        "intermediary, guaranteed, fund pool, fraudulent (Ponzi), crowdfunding", ge=0)
+        "intermediary, guaranteed, fund pool, fraudulent (Ponzi), crowdfunding", ge=0,
+        source=FREE + " (no census of business models in docs/data)")
     yield_premium_high_risk_annual: float = param(0.06, "per year", "extra yield "
                                                   "advertised by Ponzi platforms to draw "
-                                                  "new money", ge=0, le=1)
+                                                  "new money", ge=0, le=1, source=FREE)
     risk_pool_capital_share: float = param(0.1, "share of capital", "capital a guaranteed "
                                            "platform puts in its risk pool at entry", ge=0,
-                                           le=1)
+                                           le=1,
+                                           source="source 003 names a share of new capital as a "
+                                                  "risk-pool fund; the 10% is free")
     risk_pool_revenue_share: float = param(0.1, "share of fees", "share of fee income a "
                                            "guaranteed platform adds to its risk pool",
-                                           ge=0, le=1)
+                                           ge=0, le=1,
+                                           source="source 003 names a yearly share of revenue as "
+                                                  "a risk-pool fund; the 10% is free")
     insurance_coverage: float = param(0.0, "share of loss", "share of a guaranteed loan's "
                                       "uncovered loss an insurer pays; 0 = no insurance",
-                                      ge=0, le=1)
+                                      ge=0, le=1,
+                                      source="source 003 mentions insurance beside the risk pool; "
+                                             "off by default, the level is free")
     guarantors_per_platform: int = param(2, "guarantors", "partner guarantors of each "
-                                         "guaranteed platform", ge=1, le=50)
+                                         "guaranteed platform", ge=1, le=50, source=FREE)
     fund_pool_cash_share: float = param(0.05, "share", "cash a fund-pool platform keeps "
-                                        "before lending the rest long", ge=0, le=1)
+                                        "before lending the rest long", ge=0, le=1, source=FREE)
     fund_pool_term_multiplier: float = param(2.0, "ratio", "how much longer the loans of "
                                              "fund-pool platforms run than asked for "
-                                             "(maturity mismatch)", ge=1, le=10)
+                                             "(maturity mismatch)", ge=1, le=10, source=FREE)
     ponzi_diversion_share: float = param(0.5, "share", "share of new money a Ponzi "
                                          "platform diverts to its owners as fictitious "
-                                         "loans (self-financing)", ge=0, le=1)
+                                         "loans (self-financing)", ge=0, le=1, source=FREE)
     ponzi_failure_inflow_ratio: float = param(1.0, "ratio", "a Ponzi platform cannot pay "
                                               "(fails, and its owners decide whether to "
                                               "abscond) when inflows over the last four "
                                               "weeks fall below this multiple of what "
-                                              "investors ask back", ge=0)
+                                              "investors ask back", ge=0,
+                                              source=FREE + "; 1 = new money just covers what is "
+                                                            "asked back")
     fraud_detection_prob: float = param(0.33, "probability", "chance that owners who "
                                         "abscond are caught and lose what they took (about "
                                         "a third: 6.31% of collapses investigated for "
                                         "fraud against 19.37% absconding, Gu, Gui and "
-                                        "Huang 2021)", ge=0, le=1)
+                                        "Huang 2021)", ge=0, le=1,
+                                        source="Gu, Gui and Huang 2021 "
+                                               "(docs/data/parameter_grounding.md): 6.31% of "
+                                               "collapses investigated for fraud against 19.37% "
+                                               "absconding, a ratio of about 0.33")
     abscond_penalty_median_cents: int = param(4_000_000_000, "cents", "median sanction "
                                               "an owner who is caught bears, in money "
                                               "(prison, fines, lost other business; 40m "
@@ -351,42 +467,51 @@ class PlatformParams(ParamGroup):
                                               "experiment involve absconding (19% observed)"
                                               " with the baseline's 200 investors per "
                                               "platform; recalibrate for other ratios",
-                                              ge=0, le=10**15)
+                                              ge=0, le=10**15,
+                                              source="calibrated (see README, Canonical "
+                                                     "experiments): about a fifth of failures in "
+                                                     "platform-types involve absconding, 19.37% "
+                                                     "observed (Gu, Gui and Huang 2021)")
     custody_reach_share: float = param(0.1, "share", "share of custodied investor cash "
                                        "owners can still move out as payments for "
                                        "fictitious loans (the custodian checks "
                                        "instructions, not borrowers); an assumption", ge=0,
-                                       le=1)
+                                       le=1,
+                                       source=FREE + " (an assumption: the custodian checks "
+                                                     "instructions, not the loans behind them, "
+                                                     "CBRC custody guidelines 2017)")
     abscond_penalty_sigma: float = param(1.0, "log units", "dispersion of that sanction "
-                                         "across owners", ge=0, le=5)
+                                         "across owners", ge=0, le=5, source=FREE)
     owner_horizon_weeks: int = param(52, "weeks", "weeks of their current profit the owners "
                                      "count on if they stay (the franchise value)", ge=0,
-                                     le=5200)
+                                     le=5200, source=FREE)
     disorderly_loss_share: float = param(0.6, "share of book", "share of loans lost when "
                                          "a platform collapses in disorder (records gone, "
-                                         "borrowers stop paying)", ge=0, le=1)
+                                         "borrowers stop paying)", ge=0, le=1, source=FREE)
     incident_prob_weekly: float = param(0.002, "per week", "chance of a hack, leak or outage "
                                         "at a platform with no security spending", ge=0,
-                                        le=1)
+                                        le=1,
+                                        source=FREE + "; sources 000 and 004 name the risks, not "
+                                                      "their rates")
     security_spend_share_low: float = param(0.0, "share of operating cost", "lowest "
-                                            "security spending", ge=0, le=1)
+                                            "security spending", ge=0, le=1, source=FREE)
     security_spend_share_high: float = param(0.3, "share of operating cost", "highest "
-                                             "security spending", ge=0, le=1)
+                                             "security spending", ge=0, le=1, source=FREE)
     security_effectiveness: float = param(10.0, "per unit share", "how fast incident risk "
                                           "falls with security spending (exponential)",
-                                          ge=0)
+                                          ge=0, source=FREE)
     incident_loss_share: float = param(0.1, "share of pool cash", "money stolen or lost in "
-                                       "an incident", ge=0, le=1)
+                                       "an incident", ge=0, le=1, source=FREE)
     incident_downtime_weeks: int = param(2, "weeks", "service down after an incident",
-                                         ge=0, le=52)
+                                         ge=0, le=52, source=FREE)
     incident_reputation_shock_annual: float = param(0.05, "per year", "rise in the "
                                                     "perceived loss rate of a hit platform",
-                                                    ge=0, le=1)
+                                                    ge=0, le=1, source=FREE)
     crowdfunding_campaign_weeks: int = param(4, "weeks", "length of an all-or-nothing "
-                                             "crowdfunding campaign", ge=1, le=52)
+                                             "crowdfunding campaign", ge=1, le=52, source=FREE)
     crowdfunding_reward_share: float = param(0.3, "share", "share of crowdfunding "
                                              "campaigns that are reward-based (the rest "
-                                             "are lending)", ge=0, le=1)
+                                             "are lending)", ge=0, le=1, source=FREE)
 
     def check(self) -> None:
         if len(self.type_shares) != 5 or sum(self.type_shares) <= 0:
@@ -403,17 +528,24 @@ class PaymentFirmParams(ParamGroup):
 
     section: ClassVar[str] = "payment_firm"
     market_share_exponent: float = param(1.0, "ratio", "market shares fall with rank as "
-                                         "rank^-exponent (Alipay-like leader)", ge=0, le=10)
+                                         "rank^-exponent (Alipay-like leader)", ge=0, le=10,
+                                         source=FREE + " (a dominant leader, docs/domain.md s.1; "
+                                                       "no market-share data in docs/data)")
     fee_rate: float = param(0.001, "share of flow", "fee charged to platforms on money "
-                            "settled to them", ge=0, lt=1)
+                            "settled to them", ge=0, lt=1, source=FREE)
     reserve_centralisation_ratio: float = param(0.0, "share", "share of client reserve "
                                                 "funds held at the central bank (0.2 in "
-                                                "2017 to 1.0 in 2019); 0 = off", ge=0, le=1)
+                                                "2017 to 1.0 in 2019); 0 = off", ge=0, le=1,
+                                                source="docs/data/regulatory_timeline.csv: 20% "
+                                                       "(Apr 2017), about 50% (Apr 2018), 100% "
+                                                       "(Jan 2019); default 0 = before the rule")
     central_bank_reserve_rate_annual: float = param(
         0.0035, "per year", "interest the central bank pays the firm on centralised client "
         "reserves: 0.35% from January 2020 (PBoC via Caixin 2020-01-07); none from April "
-        "2017 to 2019 (PBoC Yinbanfa [2017] No.10): set 0 to replay those years", ge=0, le=1)
-    capital_cents: int = param(5_000_000_000, "cents", "own capital (50m yuan)", ge=0)
+        "2017 to 2019 (PBoC Yinbanfa [2017] No.10): set 0 to replay those years", ge=0, le=1,
+        source="PBoC: 0.35% from Jan 2020 (Caixin 2020-01-07), none 2017-2019 (Yinbanfa [2017] "
+               "No.10), as stated in agents/payment_firm.py; not in docs/data")
+    capital_cents: int = param(5_000_000_000, "cents", "own capital (50m yuan)", ge=0, source=FREE)
 
 
 @dataclass(frozen=True)
@@ -421,23 +553,35 @@ class FundParams(ParamGroup):
     """Money-market funds run with the payment firms (Yu'ebao-like)."""
 
     section: ClassVar[str] = "fund"
-    target_cash_share: float = param(0.05, "share", "cash held for redemptions", ge=0, le=1)
+    target_cash_share: float = param(0.05, "share", "cash held for redemptions", ge=0, le=1,
+                                     source=FREE)
     target_deposit_share: float = param(0.65, "share", "negotiated bank deposits (the rest "
-                                        "is short bonds)", ge=0, le=1)
+                                        "is short bonds)", ge=0, le=1,
+                                        source=FREE + "; source 000 and docs/domain.md s.1: such "
+                                                      "funds hold mostly negotiated deposits and "
+                                                      "short bonds, no share given")
     deposit_spread_annual: float = param(0.005, "per year", "negotiated deposit rate over "
-                                         "the market rate", ge=-1, le=1)
+                                         "the market rate", ge=-1, le=1, source=FREE)
     bond_spread_annual: float = param(0.003, "per year", "short-bond yield over the market "
-                                      "rate", ge=-1, le=1)
+                                      "rate", ge=-1, le=1, source=FREE)
     management_fee_annual: float = param(0.0063, "per year", "management, custody and sales "
-                                         "fees (0.30% + 0.08% + 0.25%)", ge=0, le=1)
+                                         "fees (0.30% + 0.08% + 0.25%)", ge=0, le=1,
+                                         source="the fee schedule quoted in the description "
+                                                "(0.30% + 0.08% + 0.25%, a Yu'ebao-type fund's); "
+                                                "no document in docs/data records it")
     early_withdrawal_penalty: float = param(0.005, "share", "interest forfeited when a "
-                                            "negotiated deposit is broken early", ge=0, le=1)
+                                            "negotiated deposit is broken early", ge=0, le=1,
+                                            source=FREE)
     fire_sale_impact: float = param(0.1, "price per share sold", "bond price discount per "
-                                    "unit share of holdings sold in one week", ge=0, le=1)
+                                    "unit share of holdings sold in one week", ge=0, le=1,
+                                    source=FREE)
     t0_cap_cents_daily: int = param(0, "cents per day", "instant (T+0) redemption cap per "
                                     "holder per day; the rest is paid T+1, nothing dropped "
                                     "(CSRC/PBoC: 10,000 yuan a day from June 2018); 0 = off",
-                                    ge=0)
+                                    ge=0,
+                                    source="docs/data/regulatory_timeline.csv: 10,000 yuan a day "
+                                           "from 1 June 2018 (CSRC/PBoC, Caixin 2018-06-02); "
+                                           "default 0 = before the rule")
 
     def check(self) -> None:
         if self.target_cash_share + self.target_deposit_share > 1:
@@ -451,32 +595,48 @@ class GuarantorParams(ParamGroup):
 
     section: ClassVar[str] = "guarantor"
     n_guarantors: int = param(4, "agents", "guarantors; each partners several guaranteed "
-                              "platforms (a common exposure)", ge=0, le=1000)
+                              "platforms (a common exposure)", ge=0, le=1000, source=FREE)
     capital_median_cents: int = param(300_000_000, "cents", "median own capital (3m yuan)",
-                                      ge=0)
-    capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5)
+                                      ge=0, source=FREE)
+    capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5, source=FREE)
     margin_low: float = param(0.02, "share of principal", "risk margin posted for the "
-                              "safest grade (source 003: 2%-10% by risk grade)", ge=0, le=1)
+                              "safest grade (source 003: 2%-10% by risk grade)", ge=0, le=1,
+                              source="source 003 (Weijinsuo) and "
+                                     "docs/data/parameter_grounding.md: margins of 2%-10% of "
+                                     "volume by risk grade; 2% for the safest")
     margin_high: float = param(0.10, "share of principal", "risk margin for the riskiest "
-                               "grade", ge=0, le=1)
+                               "grade", ge=0, le=1,
+                               source="source 003 (Weijinsuo) and "
+                                      "docs/data/parameter_grounding.md: margins of 2%-10% of "
+                                      "volume by risk grade; 10% for the riskiest")
     fee: float = param(0.02, "share of principal", "guarantee fee paid by the borrower at "
-                       "disbursement", ge=0, lt=1)
+                       "disbursement", ge=0, lt=1, source=FREE)
     buyback_after_missed_weeks: int = param(1, "weeks", "missed instalments after which a "
                                             "guaranteed loan goes through the waterfall",
-                                            ge=1, le=52)
+                                            ge=1, le=52,
+                                            source="source 003: forced debit one working day "
+                                                   "after a missed instalment, then the guarantor "
+                                                   "pays; one week is the model's shortest delay")
     collection_income_share: float = param(0.3, "share of income", "share of a defaulted "
                                            "borrower's weekly (reduced) income that "
                                            "collection agents or court enforcement take "
                                            "towards open claims; the rest is left to live "
-                                           "on (an assumption, not calibrated)", ge=0, le=1)
+                                           "on (an assumption, not calibrated)", ge=0, le=1,
+                                           source=FREE + " (an assumption, modelled on "
+                                                         "enforcement of money judgments, PRC "
+                                                         "Civil Procedure Law; see "
+                                                         "ecosystem/waterfall.py)")
     recovery_weeks: int = param(26, "weeks", "weeks during which a defaulted claim is "
                                 "collected from the borrower; what is left then is lost",
-                                ge=1, le=520)
+                                ge=1, le=520, source=FREE)
     shock_step: int = param(0, "week", "week at which an outside shock (losses on the "
                             "guarantors' business off the platforms) makes guarantors fail; "
-                            "0 = never", ge=0)
+                            "0 = never", ge=0,
+                            source="experiment design: 0 = no shock; the platform-types "
+                                   "experiment sets 104")
     shock_share: float = param(1.0, "share of guarantors", "share of guarantors that fail "
-                               "in the shock, the most exposed first", ge=0, le=1)
+                               "in the shock, the most exposed first", ge=0, le=1,
+                               source="experiment design (no source)")
 
     def check(self) -> None:
         if self.margin_low > self.margin_high:
@@ -488,14 +648,17 @@ class BankParams(ParamGroup):
     """Banks: deposits, custody and negotiated deposits."""
 
     section: ClassVar[str] = "bank"
-    capital_cents: int = param(100_000_000_000, "cents", "own capital (1bn yuan)", ge=0)
+    capital_cents: int = param(100_000_000_000, "cents", "own capital (1bn yuan)", ge=0,
+                               source=FREE)
     custody_fee_annual: float = param(0.001, "per year", "fee a platform pays its custodian "
-                                      "bank on custodied platform money", ge=0, le=1)
+                                      "bank on custodied platform money", ge=0, le=1, source=FREE)
     custody_interest_annual: float = param(0.0, "per year", "interest the custodian bank "
                                            "pays on custodied platform money, into the "
                                            "investors' pool (custody accounts earn none "
                                            "by default: the platform pays for custody)",
-                                           ge=0, le=1)
+                                           ge=0, le=1,
+                                           source=FREE + "; 0 by default: the platform pays for "
+                                                         "custody (an assumption)")
 
 
 @dataclass(frozen=True)
@@ -504,15 +667,25 @@ class RegulatorParams(ParamGroup):
 
     section: ClassVar[str] = "regulator"
     arrears_warning: float = param(0.10, "share", "sector arrears rate that raises a "
-                                   "warning", ge=0, le=1)
+                                   "warning", ge=0, le=1,
+                                   source=FREE + "; source 001 names early warning, not its "
+                                                 "thresholds")
     fund_outflow_warning_weekly: float = param(0.05, "share per week", "net fund outflow "
-                                               "that raises a warning", ge=0, le=1)
+                                               "that raises a warning", ge=0, le=1,
+                                               source=FREE + "; source 001 names early warning, "
+                                                             "not its thresholds")
     concentration_warning: float = param(0.25, "HHI", "platform concentration (Herfindahl "
-                                         "index) that raises a warning", ge=0, le=1)
+                                         "index) that raises a warning", ge=0, le=1,
+                                         source=FREE + "; source 001 names early warning, not its "
+                                                       "thresholds")
     failures_warning: int = param(3, "platforms per week", "failures in one week that raise "
-                                  "a warning", ge=1)
+                                  "a warning", ge=1,
+                                  source=FREE + "; source 001 names early warning, not its "
+                                                "thresholds")
     large_default_cents: int = param(10_000_000, "cents", "write-off that is logged as a "
-                                     "large default (100,000 yuan)", ge=0)
+                                     "large default (100,000 yuan)", ge=0,
+                                     source="reporting threshold for the event log (not a model "
+                                            "quantity)")
 
 
 @dataclass(frozen=True)
@@ -520,15 +693,21 @@ class Roles(ParamGroup):
     """Agent class for each role, as 'module:Class' (plug in your own subclass here)."""
 
     section: ClassVar[str] = "roles"
-    borrower: str = param("ifsim.agents.borrower:Borrower", "class", "borrower agent class")
-    investor: str = param("ifsim.agents.investor:Investor", "class", "investor agent class")
-    platform: str = param("ifsim.agents.platform:Platform", "class", "platform agent class")
+    borrower: str = param("ifsim.agents.borrower:Borrower", "class", "borrower agent class",
+                          source=SETTING)
+    investor: str = param("ifsim.agents.investor:Investor", "class", "investor agent class",
+                          source=SETTING)
+    platform: str = param("ifsim.agents.platform:Platform", "class", "platform agent class",
+                          source=SETTING)
     payment_firm: str = param("ifsim.agents.payment_firm:PaymentFirm", "class",
-                              "payment firm agent class")
-    fund: str = param("ifsim.agents.mmf:MoneyMarketFund", "class", "money-market fund agent class")
-    guarantor: str = param("ifsim.agents.guarantor:Guarantor", "class", "guarantor agent class")
-    bank: str = param("ifsim.agents.bank:Bank", "class", "bank agent class")
-    regulator: str = param("ifsim.agents.regulator:Regulator", "class", "regulator agent class")
+                              "payment firm agent class", source=SETTING)
+    fund: str = param("ifsim.agents.mmf:MoneyMarketFund", "class", "money-market fund agent class",
+                      source=SETTING)
+    guarantor: str = param("ifsim.agents.guarantor:Guarantor", "class", "guarantor agent class",
+                           source=SETTING)
+    bank: str = param("ifsim.agents.bank:Bank", "class", "bank agent class", source=SETTING)
+    regulator: str = param("ifsim.agents.regulator:Regulator", "class", "regulator agent class",
+                           source=SETTING)
 
 
 GROUPS: dict[str, type[ParamGroup]] = {
@@ -591,8 +770,22 @@ class Params:
         return out
 
 
+def allowed_range(cls: type[ParamGroup], f: dataclasses.Field) -> str:
+    """A field's allowed values in words: its bounds, or its type where it has none."""
+    hint = get_type_hints(cls)[f.name]
+    if hint is bool:
+        return "true or false"
+    if hint is str:
+        return "a date YYYY-MM-DD" if f.name.endswith("date") else "text"
+    bounds = _allowed(f.metadata)
+    if hint in (tuple[float, ...], tuple[int, ...]):
+        return "a list of numbers" + ("" if bounds == "any value" else f", each {bounds}")
+    return bounds
+
+
 def describe(params: Params | None = None) -> list[dict[str, Any]]:
-    """Every parameter as ``{name, default, unit, description}``, in section order."""
+    """Every parameter as ``{name, default, unit, description, range, source}``, in
+    section order."""
     params = params or Params()
     rows = []
     for section, cls in GROUPS.items():
@@ -604,5 +797,7 @@ def describe(params: Params | None = None) -> list[dict[str, Any]]:
                 "default": list(value) if isinstance(value, tuple) else value,
                 "unit": f.metadata["unit"],
                 "description": f.metadata["doc"],
+                "range": allowed_range(cls, f),
+                "source": f.metadata["source"],
             })
     return rows

@@ -1,7 +1,7 @@
 """Per-agent snapshots: the state of every household and platform at the end of a run.
 
 Large (one row per household), so they are written as Parquet files next to the
-database and referenced from the run record, not stored in SQL (design.md section 6).
+database and referenced from the run record, not stored in SQL (docs/design.md section 6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``ifsim`` command (design.md section 7).
+"""The ``ifsim`` command (docs/design.md section 7).
 
 Errors in the user's input (parameters, scenario files, output paths, databases) are
 printed as one line on stderr naming the problem, with a non-zero exit and no traceback.

@@ -1,4 +1,4 @@
-"""The experiment commands of ``ifsim`` (sweep, replay, report; design.md section 7),
+"""The experiment commands of ``ifsim`` (sweep, replay, report; docs/design.md section 7),
 and the labels and parameter rows that ``ifsim run`` and ``ifsim params`` print.
 """
 
@@ -81,7 +81,8 @@ def _shortened(settings: list[str], width: int | None) -> str:
 # -- ifsim params ------------------------------------------------------------------
 def parameter_rows(params: Params | None = None) -> list[dict[str, Any]]:
     """Every parameter: ``name``, ``default`` (the package's), ``value``, ``unit``,
-    ``description``, in section order.
+    ``description``, ``range`` (allowed values) and ``source`` (where the default comes
+    from), in section order.
 
     ``value`` is what ``params`` (a scenario with any ``--set``) gives; without
     ``params`` it equals ``default``.
@@ -89,7 +90,8 @@ def parameter_rows(params: Params | None = None) -> list[dict[str, Any]]:
     defaults = describe(Params())
     values = describe(params) if params is not None else defaults
     return [{"name": d["name"], "default": d["default"], "value": v["default"],
-             "unit": d["unit"], "description": d["description"]}
+             "unit": d["unit"], "description": d["description"], "range": d["range"],
+             "source": d["source"]}
             for d, v in zip(defaults, values, strict=True)]
 
 

@@ -1,4 +1,4 @@
-"""A progress line on stderr, shown only when stderr is a terminal (design.md s.7)."""
+"""A progress line on stderr, shown only when stderr is a terminal (docs/design.md s.7)."""
 
 from __future__ import annotations
 

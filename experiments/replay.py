@@ -1,7 +1,7 @@
 """Replay: rebuild a stored run from its record, rerun it, compare with what was stored.
 
 Same parameters and seed must give the same results bit for bit on the same platform
-(design.md section 3). The comparison covers every stored metric at every step, then the
+(docs/design.md section 3). The comparison covers every stored metric at every step, then the
 event log, then the summary, and reports the first difference found.
 """
 

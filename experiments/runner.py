@@ -1,7 +1,7 @@
 """Running one simulation: build the model, step it, collect what it produced.
 
 ``run_one`` is a pure function of (parameters, seed): it touches no database, so worker
-processes can call it and return compact results to the single writer (design.md s.6).
+processes can call it and return compact results to the single writer (docs/design.md s.6).
 """
 
 from __future__ import annotations

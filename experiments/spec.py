@@ -1,6 +1,6 @@
 """Experiment spec files (TOML): what to vary, how to sample it, what to measure.
 
-The shape is binding (issue 3, design.md section 6)::
+The shape is binding (issue 3, docs/design.md section 6)::
 
     [experiment]
     name = "demo"            # unique within a database

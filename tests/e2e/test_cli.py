@@ -1,4 +1,4 @@
-"""End-to-end tests of the ``ifsim`` command line (design.md section 7).
+"""End-to-end tests of the ``ifsim`` command line (docs/design.md section 7).
 
 Every command runs as a real subprocess, ``python -m ifsim.experiments.cli``, in a directory of
 its own. Starting the interpreter and importing the model takes about two seconds per
@@ -36,7 +36,7 @@ STEPS = 8
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RUN_KEYS = {"run_id", "seed", "steps", "db", "wall_seconds", "summary", "figure",
             "overrides"}
-PARAM_KEYS = {"name", "default", "value", "unit", "description"}
+PARAM_KEYS = {"name", "default", "value", "unit", "description", "range", "source"}
 TINY_OVERRIDES = {"world.n_borrowers": 150, "world.n_investors": 300, "world.n_platforms": 6}
 PD_OVERRIDE = "borrower.pd_annual_mean=0.15"
 SCENARIOS = {"baseline", "large", "macro_shock"}
@@ -252,7 +252,7 @@ def stored_text_run(background: Background) -> tuple[Path, str, dict[str, Any]]:
     """The human-readable run (seed 8, no --out): its directory, stdout and stored record."""
     cwd, proc = background.result("run-text-seed8")
     assert proc.returncode == 0, proc.stderr
-    db_file = cwd / "ifsim-output" / "ifsim.sqlite"  # the default (design.md section 7)
+    db_file = cwd / "ifsim-output" / "ifsim.sqlite"  # the default (docs/design.md section 7)
     with sqlite_store(db_file) as store:
         runs = store.list_runs()
         assert len(runs) == 1

@@ -1,6 +1,6 @@
 """Property tests: across random worlds, money is conserved to the cent at every step,
 no internal account is ever negative, and every missed instalment belongs to a borrower
-in recorded default (design.md section 8)."""
+in recorded default (docs/design.md section 8)."""
 
 from __future__ import annotations
 

@@ -49,6 +49,6 @@ def test_parameter_rows_separate_package_default_and_scenario_value() -> None:
     assert rows["world.n_investors"]["value"] == 1000
     assert rows["world.steps"]["value"] == 8
     assert rows["world.steps"]["default"] == package.world.steps
-    assert all(set(row) == {"name", "default", "value", "unit", "description"}
-               for row in rows.values())
+    assert all(set(row) == {"name", "default", "value", "unit", "description", "range",
+                            "source"} for row in rows.values())
     assert all(row["value"] == row["default"] for row in parameter_rows())

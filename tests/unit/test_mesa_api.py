@@ -1,5 +1,5 @@
 """The Mesa-shaped API: models built from scenarios by name, and role subclasses whose
-per-agent ``step()`` runs every week (design.md s.5)."""
+per-agent ``step()`` runs every week (docs/design.md s.5)."""
 
 from __future__ import annotations
 

@@ -56,8 +56,8 @@ def test_describe_lists_every_field_with_unit_and_description() -> None:
     assert len(rows) == n_fields
     assert len({r["name"] for r in rows}) == n_fields
     for row in rows:
-        assert set(row) == {"name", "default", "unit", "description"}
-        assert row["unit"] and row["description"]
+        assert set(row) == {"name", "default", "unit", "description", "range", "source"}
+        assert row["unit"] and row["description"] and row["range"] and row["source"]
 
 
 def test_override_values_are_parsed_as_toml() -> None:
