@@ -220,7 +220,10 @@ def _run_and_store(args: argparse.Namespace, scenario: str, params,
         result = run_one(params, args.seed, ProgressBar(f"{scenario} seed {args.seed}",
                                                         "weeks"), snapshot_dir=snapshot)
         title = f"{run_label(scenario, overrides, TITLE_OVERRIDES_WIDTH)}, seed {args.seed}"
-        save_figure(timeseries_figure(result.timeseries, title), figure)
+        save_figure(timeseries_figure(
+            result.timeseries, title, start_date=params.world.start_date,
+            events=result.events, population_scale=params.world.population_scale),
+            figure)
         store.finish_run(run_id, timeseries=result.timeseries, events=result.events,
                          summary=result.summary, wall_seconds=result.wall_seconds)
         if result.snapshot_path:

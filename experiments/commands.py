@@ -237,12 +237,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
 # -- ifsim report ------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     """Write figures and an HTML page for an experiment."""
+    from ifsim.experiments.catalog import report_sections
     from ifsim.results import RunStore
     from ifsim.results.report import write_report
 
     with RunStore(_store_url(args, must_exist=True)) as store:
         name = args.experiment or _latest_experiment(store)
-        page = write_report(store, name, Path(args.out) / "reports")
+        page = write_report(store, name, Path(args.out) / "reports",
+                            sections=report_sections(name, store))
     print(f"report: {page.absolute()}")
     return 0
 

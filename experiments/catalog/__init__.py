@@ -17,6 +17,8 @@ from ifsim.experiments.spec import ExperimentSpec, load_spec
 
 CATALOG_DIR = Path(__file__).parent
 ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results}
+#: Each canonical experiment's own report sections: ``f(store, stored_name)``.
+REPORTS: dict[str, Callable] = {"platform-types": platform_types.report_sections}
 QUICK = {"scenario": "small", "steps": 156}
 
 
@@ -38,3 +40,10 @@ def catalog_spec(name: str, quick: bool = False) -> ExperimentSpec:
 def analyse(name: str, store, spec: ExperimentSpec) -> dict:
     """The experiment's headline results from the stored runs."""
     return ANALYSES[name](store, spec)
+
+
+def report_sections(experiment: str, store) -> list:
+    """The report sections of a stored canonical experiment (its quick variant too), as
+    :class:`ifsim.results.report.ReportSection`; none for any other experiment."""
+    make = REPORTS.get(experiment.removesuffix("-quick"))
+    return make(store, experiment) if make else []

@@ -24,6 +24,10 @@ over seeds (whole runs resampled, since platforms of one run share its shocks), 
 Newcombe's interval beside it; loss rates use a percentile bootstrap; every resample is
 seeded from the experiment's seed (``ifsim.results.stats.resampling_seed``).
 
+:func:`report_sections` turns the same results into the tables of ``ifsim report``: the
+table by type for every arm, the share of failures with absconding, and the determinants
+with their intervals and verdicts (rates in percent, small samples flagged).
+
 The design is 2 x 2 (factors sorted by name): ``guarantor.shock_step`` 0 or 104 (every
 guarantor fails in week 104, an outside shock, so that "when the guarantor fails" is
 observed in every seed rather than only where stress happens to break one) crossed with
@@ -34,12 +38,13 @@ The custody, yield and calm-failure measures use the calm arm without the shock.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ifsim.results.stats import (
+    SMALL_SAMPLE_N,
     bootstrap_difference_interval,
     bootstrap_mean_interval,
     is_small_sample,
@@ -50,6 +55,9 @@ from ifsim.results.stats import (
 
 ARMS = ("calm", "stressed", "calm_guarantors_fail", "stressed_guarantors_fail")
 MIN_FAILURES = 20  # failed platforms needed in each group to compare loss sizes
+
+if TYPE_CHECKING:  # the report (and matplotlib) is loaded only when a report is written
+    from ifsim.results.report import ReportSection, ReportTable
 
 
 def platform_outcomes(store, spec) -> pd.DataFrame:
@@ -76,7 +84,7 @@ def by_type(frame: pd.DataFrame) -> list[dict[str, Any]]:
         failed = group[group["failed"]]
         inflow = group["investor_inflow_cents"].sum()
         out.append({
-            "type": kind, "platforms": len(group),
+            "type": kind, "platforms": len(group), "failures": len(failed),
             "failure_rate": _round(group["failed"].mean()),
             "failure_rate_ci": _wilson(int(group["failed"].sum()), len(group)),
             "absconded_share": _round(failed["absconded"].mean()) if len(failed) else 0.0,
@@ -254,3 +262,240 @@ def _round(value) -> float | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     return round(float(value), 4)
+
+
+# --- the report's tables ------------------------------------------------------------------
+
+#: How each arm is named in the report.
+ARM_TITLES = {
+    "calm": "calm credit cycle",
+    "stressed": "stressed credit cycle",
+    "calm_guarantors_fail": "calm credit cycle, every guarantor fails",
+    "stressed_guarantors_fail": "stressed credit cycle, every guarantor fails",
+}
+
+
+class _Stored(NamedTuple):
+    """What :func:`results` needs of a spec, read from the stored experiment."""
+
+    name: str
+    seed: int
+
+
+def report_sections(store, experiment: str) -> list[ReportSection]:
+    """The experiment's own section of ``ifsim report``: its tables from the store.
+
+    One table by platform type for each arm (failure rate and share of failures with
+    absconding with their Wilson intervals, investor loss rate, median weeks to failure),
+    the share of failures with absconding (all arms and each, against China's 19.37%),
+    the determinants (each difference with its seed-bootstrap interval, Newcombe's beside
+    it, and whether it holds) and the yield gap within each type. Rates and differences
+    are in percent (points); proportions resting on fewer than ``SMALL_SAMPLE_N``
+    platforms or failures are flagged.
+
+    Args:
+        store: The run store.
+        experiment: The stored experiment's name (``platform-types`` or its ``-quick``
+            variant); its stored spec gives the root seed of the bootstraps, so the
+            report shows the numbers ``ifsim experiment`` printed.
+    """
+    from ifsim.results.report import ReportSection
+
+    record = store.get_experiment(experiment)
+    runs = store.experiment_runs(record["id"])
+    title = "Platform types: failure, absconding and losses by business model"
+    if not (runs["status"] == "done").any():
+        return [ReportSection(title, notes=("No run is done yet: nothing to tabulate.",))]
+    spec = _Stored(experiment, int(record["spec"]["experiment"]["seed"]))
+    found = results(store, spec)
+    shock = int(pd.Series([json.loads(f).get("guarantor.shock_step", 0)
+                           for f in runs["factors_json"]]).max())
+    tables = [_by_type_table(experiment, arm, found["by_type" if arm == "calm"
+                                                    else f"by_type_{arm}"], shock)
+              for arm in ARMS]
+    tables += [_absconding_table(experiment, found),
+               _determinants_table(experiment, found["determinants"]),
+               _yield_by_type_table(experiment, found["determinants"]["yield"])]
+    intro = (f"{found['seeds']} seeds in each of four arms: the baseline's calm credit "
+             "cycle or a stressed one, each with or without every guarantor failing in "
+             f"week {shock} (an outside shock). Rates are per platform, over all runs of "
+             "an arm; intervals are 95% (Wilson for proportions; a bootstrap over seeds "
+             "for differences, with Newcombe's interval beside it). Determinants use the "
+             "calm arm, except the loss size after guarantors fail.")
+    return [ReportSection(title, intro, tuple(tables))]
+
+
+def _pct(value: float | None) -> float:
+    return float("nan") if value is None else round(100.0 * value, 2)
+
+
+def _pct_text(value: float | None, ci: list | None = None) -> str:
+    if value is None:
+        return "–"
+    text = f"{100.0 * value:.1f}"
+    if ci and ci[0] is not None and ci[1] is not None:
+        text += f" [{100.0 * ci[0]:.1f}, {100.0 * ci[1]:.1f}]"
+    return text
+
+
+def _ci(values: list | None) -> tuple[float, float]:
+    low, high = values or (None, None)
+    return _pct(low), _pct(high)
+
+
+def _by_type_table(experiment: str, arm: str, rows: list[dict[str, Any]],
+                   shock: int) -> ReportTable:
+    from ifsim.results.report import ReportTable
+
+    data, shown, small = [], [], []
+    for row in rows:
+        f_low, f_high = _ci(row["failure_rate_ci"])
+        a_low, a_high = _ci(row["absconded_share_ci"])
+        flag = row["failures"] < SMALL_SAMPLE_N
+        if flag:
+            small.append(row["type"])
+        data.append({"type": row["type"], "platforms": row["platforms"],
+                     "failures": row["failures"],
+                     "failure rate (%)": _pct(row["failure_rate"]),
+                     "failure rate ci_low (%)": f_low, "failure rate ci_high (%)": f_high,
+                     "absconded share of failures (%)": _pct(row["absconded_share"])
+                     if row["failures"] else float("nan"),
+                     "absconded share ci_low (%)": a_low, "absconded share ci_high (%)": a_high,
+                     "investor loss rate (%)": _pct(row["investor_loss_rate"]),
+                     "median weeks to failure": row["median_weeks_to_failure"],
+                     "small sample": flag})
+        shown.append({"type": row["type"], "platforms": f"{row['platforms']:,}",
+                      "failures": f"{row['failures']:,}",
+                      "failure rate (%) [95% CI]": _pct_text(row["failure_rate"],
+                                                             row["failure_rate_ci"]),
+                      "absconded, % of failures [95% CI]": _pct_text(
+                          row["absconded_share"] if row["failures"] else None,
+                          row["absconded_share_ci"]),
+                      "investor loss rate (%)": _pct_text(row["investor_loss_rate"]),
+                      "median weeks to failure": "–" if row["median_weeks_to_failure"] is None
+                      else f"{row['median_weeks_to_failure']:g}",
+                      "small sample": "yes" if flag else ""})
+    title = ARM_TITLES[arm] + (f" in week {shock}" if arm.endswith("guarantors_fail") else "")
+    notes = ((f"Small sample: fewer than {SMALL_SAMPLE_N} failures among "
+              f"{', '.join(small)}; their absconding shares are rough.",) if small else ())
+    return ReportTable(f"{experiment}-by-type-{arm}", pd.DataFrame(data), pd.DataFrame(shown),
+                       f"By platform type: {title}", notes)
+
+
+def _absconding_table(experiment: str, found: dict[str, Any]) -> ReportTable:
+    from ifsim.results.report import ReportTable
+
+    rows = [("all arms", found["absconded_share_all_types"])]
+    rows += [(ARM_TITLES[arm], found["absconded_share_by_arm"][arm]) for arm in ARMS]
+    data, shown = [], []
+    for name, share in rows:
+        low, high = _ci(share["ci"])
+        data.append({"arm": name, "failures": share["failures"],
+                     "absconded": share["absconded"], "share (%)": _pct(share["share"]),
+                     "ci_low (%)": low, "ci_high (%)": high,
+                     "observed in China (%)": _pct(share["observed_china"]),
+                     "small sample": share["failures"] < SMALL_SAMPLE_N})
+        shown.append({"arm": name, "failures": f"{share['failures']:,}",
+                      "absconded": f"{share['absconded']:,}",
+                      "share (%) [95% CI]": _pct_text(share["share"], share["ci"]),
+                      "observed in China (%)": _pct_text(share["observed_china"]),
+                      "small sample": "yes" if share["failures"] < SMALL_SAMPLE_N else ""})
+    return ReportTable(f"{experiment}-absconding", pd.DataFrame(data), pd.DataFrame(shown),
+                       "Share of failures in which the owners absconded")
+
+
+def _gap_row(claim: str, measure: str, gap: dict[str, Any]) -> dict[str, Any]:
+    """A determinant measured as a difference of proportions (``_proportion_gap``)."""
+    return {"determinant": claim, "measure": measure,
+            "in group (%)": _pct(gap["rate_in_group"]),
+            "outside (%)": _pct(gap["rate_outside"]),
+            "difference (points)": _pct(gap["difference"]),
+            "ci_low (points)": _pct(gap["ci_low"]), "ci_high (points)": _pct(gap["ci_high"]),
+            "newcombe_low (points)": _pct(gap["newcombe_ci"][0]),
+            "newcombe_high (points)": _pct(gap["newcombe_ci"][1]),
+            "n in group": gap["n_group"], "n outside": gap["n_outside"],
+            "holds": bool(gap["holds"]), "small sample": bool(gap["small_sample"])}
+
+
+def _determinants_table(experiment: str, det: dict[str, Any]) -> ReportTable:
+    from ifsim.results.report import ReportTable
+
+    custody, guarantee = det["custody"], det["guarantee"]
+    rows = [
+        _gap_row("custody against absconding", "absconding rate, without custody minus with",
+                 custody["absconding"]),
+        _gap_row("custody against failure", "failure rate, without custody minus with",
+                 custody["failure"]),
+        _gap_row("yields against failure", "failure rate, higher-yield half of each type "
+                 "minus lower half", det["yield"]["pooled_within_types"]),
+        _gap_row("guarantees in calm times", "failure rate, intermediaries minus guaranteed",
+                 guarantee["calm_failure_intermediary_minus_guaranteed"]),
+    ]
+    g = guarantee["loss_rate_failed_guaranteed_after_guarantor_failure"]
+    i = guarantee["loss_rate_failed_intermediary_same_weeks"]
+    d = guarantee["loss_rate_difference_guaranteed_minus_intermediary"]
+    rows.append({"determinant": "losses not smaller after the guarantor fails",
+                 "measure": "investor loss rate of failed platforms from week "
+                 f"{guarantee['guarantors_fail_at_week']}, guaranteed minus intermediaries",
+                 "in group (%)": _pct(g["mean"]), "outside (%)": _pct(i["mean"]),
+                 "difference (points)": _pct(d["mean"]),
+                 "ci_low (points)": _pct(d["ci_low"]), "ci_high (points)": _pct(d["ci_high"]),
+                 "newcombe_low (points)": float("nan"), "newcombe_high (points)": float("nan"),
+                 "n in group": g["n"], "n outside": i["n"],
+                 "holds": bool(guarantee["loss_size_part_holds"]),
+                 "small sample": min(g["n"], i["n"]) < MIN_FAILURES})
+    data = pd.DataFrame(rows)
+    shown = pd.DataFrame([{
+        "determinant": r["determinant"], "measure": r["measure"],
+        "in group (%)": _num_text(r["in group (%)"]), "outside (%)": _num_text(r["outside (%)"]),
+        "difference (points) [95% CI]": _num_text(r["difference (points)"])
+        + _interval_text(r["ci_low (points)"], r["ci_high (points)"]),
+        "Newcombe 95% CI": _interval_text(r["newcombe_low (points)"],
+                                          r["newcombe_high (points)"]).strip() or "–",
+        "n": f"{r['n in group']:,} / {r['n outside']:,}",
+        "holds": "yes" if r["holds"] else "no",
+        "small sample": "yes" if r["small sample"] else ""} for r in rows])
+    notes = ("A determinant holds when the seed-bootstrap interval of its difference lies "
+             "above zero; the loss-size claim (\"not smaller\") holds when the interval "
+             f"reaches zero or above and each group has at least {MIN_FAILURES} failed "
+             "platforms. n is platforms (failed platforms for the loss size) in the group "
+             "and outside it.",)
+    if data["small sample"].any():
+        notes += ("Small sample: rows marked rest on too few platforms or failures; treat "
+                  "their verdicts as rough.",)
+    return ReportTable(f"{experiment}-determinants", data, shown,
+                       "Determinants of failure (domain.md s.6)", notes)
+
+
+def _yield_by_type_table(experiment: str, yields: dict[str, Any]) -> ReportTable:
+    from ifsim.results.report import ReportTable
+
+    rows = [_gap_row(f"yields against failure: {kind}", "failure rate, higher-yield half "
+                     "minus lower half", gap) for kind, gap in yields["by_type"].items()]
+    columns = ["determinant", "measure", "in group (%)", "outside (%)", "difference (points)",
+               "ci_low (points)", "ci_high (points)", "newcombe_low (points)",
+               "newcombe_high (points)", "n in group", "n outside", "holds", "small sample"]
+    data = pd.DataFrame(rows, columns=columns).rename(columns={"determinant": "type"})
+    data["type"] = list(yields["by_type"])
+    shown = pd.DataFrame([{
+        "type": kind, "higher-yield half (%)": _num_text(r["in group (%)"]),
+        "lower half (%)": _num_text(r["outside (%)"]),
+        "difference (points) [95% CI]": _num_text(r["difference (points)"])
+        + _interval_text(r["ci_low (points)"], r["ci_high (points)"]),
+        "holds": "yes" if r["holds"] else "no",
+        "small sample": "yes" if r["small sample"] else ""}
+        for kind, r in zip(yields["by_type"], rows, strict=True)],
+        columns=["type", "higher-yield half (%)", "lower half (%)",
+                 "difference (points) [95% CI]", "holds", "small sample"])
+    return ReportTable(f"{experiment}-yield-by-type", data.drop(columns="measure"), shown,
+                       "Advertised yields against failure, within each type (calm arm)")
+
+
+def _num_text(value: float) -> str:
+    return "–" if value is None or np.isnan(value) else f"{value:.2f}"
+
+
+def _interval_text(low: float, high: float) -> str:
+    if low is None or high is None or np.isnan(low) or np.isnan(high):
+        return ""
+    return f" [{low:.2f}, {high:.2f}]"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,11 +70,28 @@ def images(page: Path) -> list[Path]:
 
 
 def assert_pngs(page: Path) -> list[str]:
+    """The PNGs the page shows, each with its PDF and SVG beside it and linked."""
     found = images(page)
+    text = page.read_text()
     for path in found:
         data = path.read_bytes()
         assert len(data) > 1000 and data.startswith(PNG), path
+        assert path.with_suffix(".pdf").read_bytes().startswith(b"%PDF"), path
+        assert b"<svg" in path.with_suffix(".svg").read_bytes(), path
+        assert f'href="{path.stem}.pdf"' in text and f'href="{path.stem}.svg"' in text
     return sorted(path.name for path in found)
+
+
+def tables(page: Path) -> dict[str, pd.DataFrame]:
+    """Every table the page links, read back from its CSV; each has its LaTeX beside it."""
+    text = page.read_text()
+    found = {}
+    for name in re.findall(r'href="tables/([^"]+)\.csv"', text):
+        assert f'href="tables/{name}.tex"' in text
+        tex = (page.parent / "tables" / f"{name}.tex").read_text()
+        assert r"\begin{tabular}" in tex and r"\toprule" in tex
+        found[name] = pd.read_csv(page.parent / "tables" / f"{name}.csv")
+    return found
 
 
 @pytest.fixture
@@ -110,6 +128,19 @@ def test_factorial_report_links_its_figures_and_escapes_names(
     assert "<th>small sample</th>" in text and text.count("<td>yes</td>") == 2
     assert "Small sample: 2 of 2 intervals here rest on fewer than 10 runs (n = 7 to 7)" in text
     assert "Small sample: 8 of 8 intervals here rest on fewer than 10 runs (n = 1 to 2)" in text
+    # every table also as CSV (numbers in the units shown) and LaTeX
+    found = tables(page)
+    assert sorted(found) == ["failed-runs", "outcomes", "outcomes-by-point", "runs-by-status"]
+    outcomes = found["outcomes"].set_index("outcome")
+    assert outcomes.at["investor_losses_cents", "unit"] == "yuan"
+    assert outcomes.at["investor_losses_cents", "mean"] == pytest.approx(1234.56)
+    assert outcomes["small_sample"].all()
+    assert found["runs-by-status"].loc[0, "total"] == 8
+    assert "investor_losses_cents (yuan) mean" in found["outcomes-by-point"].columns
+    assert found["failed-runs"].loc[0, "error"] == "<boom>"
+    tex = (page.parent / "tables" / "failed-runs.tex").read_text()
+    assert "<boom>" in tex
+    assert r"\begin{tabular}" in (page.parent / "tables" / "outcomes.tex").read_text()
 
 
 def test_platform_intervals_stop_at_the_worlds_platform_count(store: RunStore,
@@ -131,8 +162,12 @@ def test_money_is_drawn_in_yuan_per_design_point(factorial: RunStore, tmp_path: 
                            "step": [0, 1, 0, 1], "value": [0.0, 500.0, 0.0, 700.0]})
     fig = report._trajectory_figure("investor_losses_cents", series, split=True)
     ax = fig.axes[0]
-    assert ax.get_ylabel() == "investor_losses_cents (yuan)"
+    assert ax.get_ylabel() == "investor_losses_cents, yuan (model scale)"
     assert [list(line.get_ydata()) for line in ax.lines] == [[0.0, 5.0], [0.0, 7.0]]
+    # weeks at their calendar dates: the stored runs have no start date, so the default
+    start = mdates.date2num(pd.Timestamp("2013-01-07"))
+    assert list(ax.lines[0].get_xdata()) == [start, start + 7]
+    assert ax.get_xlabel() == "date (week t is 2013-01-07 + 7t days)"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == [f"{RATE}=0.02, {ODD}=0", f"{RATE}=0.02, {ODD}=0.5"]
 
@@ -146,6 +181,7 @@ def test_sobol_report_has_index_bars(store: RunStore, tmp_path: Path) -> None:
     text = page.read_text()
     assert "<h2>Sobol&#x27; indices</h2>" in text and "<th>ST</th>" in text
     assert "small sample: Sobol base sample N = 8 (below 64)" in text
+    assert set(tables(page)["sobol"]["factor"]) == {"x1", "x2"}
     again = write_report(store, "sob", tmp_path / "again").read_text()
     table = re.compile(r"<th>± ST</th>.*?</table>", re.S)
     assert table.search(text).group(0) == table.search(again).group(0)  # same intervals
@@ -177,3 +213,17 @@ def test_report_of_an_experiment_with_nothing_done(store: RunStore, tmp_path: Pa
     text = page.read_text()
     assert "Experiment a/b &lt;new&gt;" in text and "No run of this experiment is done" in text
     assert images(page) == []
+
+
+def test_rates_are_shown_in_percent(store: RunStore, tmp_path: Path) -> None:
+    store_experiment(store, "rates", {"kind": "factorial"}, {"x1": [0.5]}, [{"x1": 0.5}],
+                     lambda p, r: {"arrears_rate": 0.05, "fund_yield_annual": 0.03,
+                                   "platforms_alive": 7}, replications=2)
+    page = write_report(store, "rates", tmp_path)
+    text = page.read_text()
+    assert re.search(r"<td[^>]*>arrears_rate</td><td[^>]*>%</td><td>5</td>", text)
+    assert re.search(r"<td[^>]*>fund_yield_annual</td><td[^>]*>%</td><td>3</td>", text)
+    assert re.search(r"<td[^>]*>platforms_alive</td><td[^>]*></td><td>7</td>", text)
+    outcomes = tables(page)["outcomes"].set_index("outcome")
+    assert outcomes.at["arrears_rate", "mean"] == pytest.approx(5.0)
+    assert outcomes.at["arrears_rate", "unit"] == "%"
