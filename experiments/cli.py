@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import traceback
@@ -111,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run (or resume) an experiment spec",
                            description="Run every run of an experiment spec, or the ones "
                            "left when the same command was interrupted.")
-    sweep.add_argument("spec", type=Path, help="experiment spec file (.toml)")
+    sweep.add_argument("spec", help="a shipped spec's name (see `ifsim list`) or the path "
+                       "of a spec file (.toml)")
     sweep.add_argument("--workers", type=int, default=None,
                        help="worker processes (default: all cores)")
     sweep.add_argument("--executor", default="local",
@@ -150,7 +152,56 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(report)
 
     sub.add_parser("list", help="list the shipped scenarios and example specs")
+    _add_browse_parsers(sub)
     return parser
+
+
+def _add_browse_parsers(sub) -> None:
+    """``ifsim runs``, ``show`` and ``export`` (handlers in experiments/browse.py)."""
+    runs = sub.add_parser("runs", help="list stored runs, newest first",
+                          description="List stored runs, newest first; filters combine.")
+    runs.add_argument("--experiment", default=None, metavar="NAME",
+                      help="only the runs of this experiment")
+    runs.add_argument("--scenario", default=None, metavar="NAME",
+                      help="only runs of this scenario")
+    runs.add_argument("--status", default=None,
+                      choices=["pending", "running", "done", "failed"],
+                      help="only runs in this status")
+    runs.add_argument("--seed", type=int, default=None, help="only runs with this seed")
+    runs.add_argument("--limit", type=int, default=50, metavar="N",
+                      help="list at most the N newest (default: 50; 0 lists all)")
+    _add_store_options(runs)
+    runs.add_argument("--json", action="store_true", help="print a JSON list")
+
+    show = sub.add_parser("show", help="a stored run: settings, parameters, summary, events",
+                          description="Show a stored run: its overrides and design factors, "
+                          "the parameters that differ from the package defaults, seed, "
+                          "version, commit, host, its summary and its events.")
+    show.add_argument("run_id", type=int, help="id of a run (see `ifsim runs`)")
+    show.add_argument("--events", type=int, default=10, metavar="N",
+                      help="list the first N events (default: 10; counts by kind always)")
+    _add_store_options(show)
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+
+    export = sub.add_parser("export", help="write time series, events or outcomes as CSV "
+                            "or Parquet",
+                            description="Write stored results as a table: time series (one "
+                            "row per run and week, with its date), events, or outcomes (one "
+                            "row per run of an experiment: design factors and final "
+                            "outcomes). Prints the path written.")
+    export.add_argument("what", choices=["timeseries", "events", "outcomes"],
+                        help="which table")
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--run", type=int, default=None, metavar="ID", help="one run")
+    which.add_argument("--experiment", default=None, metavar="NAME",
+                       help="every done run of an experiment (outcomes default: the most "
+                            "recent experiment; time series and events: every done run)")
+    export.add_argument("--format", default=None, choices=["csv", "parquet"],
+                        help="file format (default: csv, or parquet for a --to *.parquet)")
+    export.add_argument("--to", default=None, metavar="PATH",
+                        help="file to write (default: OUT/exports/WHAT-WHICH.FORMAT); "
+                             "'-' writes CSV to stdout")
+    _add_store_options(export)
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -162,11 +213,29 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ifsim`` console script."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a reader that has gone shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader closed the pipe (`ifsim runs | head -1`): end quietly, as a
+        # command killed by SIGPIPE would. Python flushes stdout again at exit, so
+        # point it at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 128 + signal.SIGPIPE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command's handler; the user's errors become one line on stderr, exit 2."""
+    from ifsim.experiments.browse import cmd_export, cmd_runs, cmd_show
     from ifsim.experiments.commands import cmd_experiment, cmd_replay, cmd_report, cmd_sweep
 
     handlers = {"run": cmd_run, "params": cmd_params, "list": cmd_list, "sweep": cmd_sweep,
-                "experiment": cmd_experiment, "replay": cmd_replay, "report": cmd_report}
+                "experiment": cmd_experiment, "replay": cmd_replay, "report": cmd_report,
+                "runs": cmd_runs, "show": cmd_show, "export": cmd_export}
     try:
         return handlers[args.command](args)
     except (IfsimError, StoreError) as exc:
@@ -307,9 +376,11 @@ def cmd_list(_args: argparse.Namespace) -> int:
     print("canonical experiments (ifsim experiment NAME [--quick]):")
     for name, description in list_experiments().items():
         print(f"  {name:<14} {description}")
-    print("example experiment specs (ifsim sweep PATH):")
-    for path, description in list_specs().items():
-        print(f"  {path}  {description}")
+    specs = list_specs()
+    folder = Path(next(iter(specs))).parent if specs else None
+    print(f"example experiment specs (ifsim sweep NAME; files in {folder}):")
+    for path, description in specs.items():
+        print(f"  {Path(path).stem:<14} {description}")
     return 0
 
 

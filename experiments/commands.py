@@ -104,6 +104,29 @@ def list_specs() -> dict[str, str]:
     return out
 
 
+def spec_path(name_or_path: str | Path) -> Path:
+    """A shipped spec's file from its name (``sobol-demo``), or the path given.
+
+    Anything ending in ``.toml`` or naming an existing file is taken as a path (a
+    missing file is then reported by the spec loader).
+
+    Raises:
+        SpecError: If it is neither a path nor the name of a shipped spec; the message
+            lists the shipped names.
+    """
+    from ifsim.experiments.spec import SpecError
+
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    shipped = SPEC_DIR / f"{name_or_path}.toml"
+    if shipped.is_file():
+        return shipped
+    known = ", ".join(path.stem for path in sorted(SPEC_DIR.glob("*.toml")))
+    raise SpecError(f"unknown experiment spec '{name_or_path}' (shipped: {known}; or give "
+                    f"a path to a .toml file)")
+
+
 def _store_url(args: argparse.Namespace, must_exist: bool) -> str:
     """--db, or the SQLite file in --out (which must exist for read-only commands)."""
     from ifsim.results import RunStore
@@ -126,16 +149,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise IfsimError(f"--workers {args.workers}: must be at least 1")
-    spec = load_spec(args.spec)
+    path = spec_path(args.spec)
+    spec = load_spec(path)
     with RunStore(_store_url(args, must_exist=False)) as store:
         bar = ProgressBar(f"sweep {spec.name}", "runs")
         snapshots = Path(args.out).absolute() / "snapshots" if args.snapshots else None
         outcome = run_sweep(spec, store, executor=args.executor, workers=args.workers,
-                            scheduler=args.scheduler, progress=bar, where=str(args.spec),
+                            scheduler=args.scheduler, progress=bar, where=str(path),
                             snapshots=snapshots)
-        from ifsim.results.analysis import headline
+        from ifsim.experiments.browse import sweep_results
+        from ifsim.results.analysis import AnalysisError
 
-        results = headline(store, spec.name)
+        try:
+            results = sweep_results(store, spec.name)
+        except AnalysisError as exc:
+            raise IfsimError(str(exc)) from exc
         _report_sweep(args, store.url, outcome, results)
     return 1 if outcome.runs_failed else 0
 
@@ -149,13 +177,12 @@ def _report_sweep(args: argparse.Namespace, db: str, outcome, results: dict) -> 
             "wall_seconds": round(outcome.wall_seconds, 3), "results": results,
         }, sort_keys=True, default=str))
     else:
+        from ifsim.experiments.browse import sweep_summary_lines
+
         print(f"experiment {outcome.experiment}: {outcome.runs_done}/{outcome.runs_total} "
               f"runs done, {outcome.runs_failed} failed, in {outcome.wall_seconds:.1f} s")
-        for name, row in results.get("outcomes", {}).items():
-            print(f"  {name}: mean {row['mean']:.6g} (95% CI {row['ci_low']} .. "
-                  f"{row['ci_high']}, n={row['n']})")
-        for note in results.get("notes", []):
-            print(f"  note: {note}")
+        for line in sweep_summary_lines(results):
+            print(line)
         print(f"database: {db}")
     for failure in outcome.failed:
         print(f"ifsim: run {failure['run_id']} failed: {failure['error']}", file=sys.stderr)

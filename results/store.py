@@ -276,8 +276,8 @@ class RunStore(ExperimentRecords):
             rows = conn.execute(query).all()
         return _timeseries_frame(rows, kinds)
 
-    def events(self, run_id: int) -> pd.DataFrame:
-        """Return a run's events in the order they were logged.
+    def events(self, run_id: int, limit: int | None = None) -> pd.DataFrame:
+        """Return a run's events in the order they were logged (the first ``limit`` if given).
 
         Columns are ``step``, ``kind``, ``agent``, ``cause``, ``amount_cents`` (nullable
         Int64) and ``detail``.
@@ -285,9 +285,145 @@ class RunStore(ExperimentRecords):
         table = schema.events
         columns = [table.c[name] for name in schema.EVENT_COLUMNS]
         query = sa.select(*columns).where(table.c.run_id == run_id).order_by(table.c.id)
+        if limit is not None:
+            query = query.limit(operator.index(limit))
         with self.reading(f"read the events of run {run_id}") as conn:
             rows = conn.execute(query).all()
         return _events_frame(rows)
+
+    # --- Browsing: the reads behind `ifsim runs`, `show` and `export` -----------------
+
+    def find_runs(self, *, experiment: str | None = None, scenario: str | None = None,
+                  status: str | None = None, seed: int | None = None,
+                  limit: int | None = None) -> pd.DataFrame:
+        """Runs matching every filter given, newest (highest id) first.
+
+        Args:
+            experiment: Only runs of the experiment with this name.
+            scenario: Only runs of this scenario (its name as stored).
+            status: Only runs in this status (``pending``, ``running``, ``done``,
+                ``failed``).
+            seed: Only runs with this seed.
+            limit: At most this many runs (the newest); all if None.
+
+        Returns:
+            Columns ``id``, ``experiment`` (its name, None for a lone run), ``scenario``,
+            ``seed`` (Python ints), ``status``, ``steps``, ``started_at``, ``ended_at``
+            (UTC, NaT where unknown), ``wall_seconds``, ``sample_index``, ``replication``,
+            ``overrides`` and ``factors`` (decoded dicts, None where none were recorded)
+            and ``error``.
+
+        Raises:
+            StoreError: If ``status`` is not a run status or the read fails.
+        """
+        runs, experiments = schema.runs, schema.experiments
+        query = (sa.select(runs.c.id, experiments.c.name.label("experiment"), runs.c.scenario,
+                           runs.c.seed, runs.c.status, runs.c.steps, runs.c.started_at,
+                           runs.c.ended_at, runs.c.wall_seconds, runs.c.sample_index,
+                           runs.c.replication, runs.c.overrides_json, runs.c.factors_json,
+                           runs.c.error)
+                 .select_from(runs.outerjoin(experiments,
+                                             experiments.c.id == runs.c.experiment_id))
+                 .where(*_run_filters(experiment, scenario, status, seed))
+                 .order_by(runs.c.id.desc()))
+        if limit is not None:
+            query = query.limit(operator.index(limit))
+        with self.reading("list runs") as conn:
+            rows = conn.execute(query).mappings().all()
+        columns = ["id", "experiment", "scenario", "seed", "status", "steps", "started_at",
+                   "ended_at", "wall_seconds", "sample_index", "replication", "overrides",
+                   "factors", "error"]
+        records = []
+        for row in rows:
+            record = dict(row)
+            record["seed"] = int(record["seed"])
+            for name in ("overrides", "factors"):
+                text = record.pop(f"{name}_json")
+                record[name] = None if text is None else json.loads(text)
+            records.append(record)
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        frame["seed"] = pd.Series([int(s) for s in frame["seed"]], dtype=object)
+        frame["wall_seconds"] = frame["wall_seconds"].astype("float64")
+        for column in ("sample_index", "replication"):
+            frame[column] = frame[column].astype("Int64")
+        for column in ("started_at", "ended_at"):
+            frame[column] = pd.to_datetime(
+                pd.Series([_as_utc(moment) for moment in frame[column]], dtype=object),
+                utc=True)
+        return frame
+
+    def count_runs(self, *, experiment: str | None = None, scenario: str | None = None,
+                   status: str | None = None, seed: int | None = None) -> int:
+        """How many runs :meth:`find_runs` would list with the same filters and no limit."""
+        runs, experiments = schema.runs, schema.experiments
+        query = (sa.select(sa.func.count(runs.c.id))
+                 .select_from(runs.outerjoin(experiments,
+                                             experiments.c.id == runs.c.experiment_id))
+                 .where(*_run_filters(experiment, scenario, status, seed)))
+        with self.reading("count runs") as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def run_params(self, run_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The stored parameters (decoded) of each of ``run_ids`` that exists."""
+        runs = schema.runs
+        out: dict[int, dict[str, Any]] = {}
+        with self.reading("read run parameters") as conn:
+            for chunk in _chunks(run_ids):
+                query = sa.select(runs.c.id, runs.c.params_json).where(runs.c.id.in_(chunk))
+                for run_id, text in conn.execute(query).all():
+                    out[int(run_id)] = json.loads(text) if text else {}
+        return out
+
+    def event_counts(self, run_id: int) -> dict[str, int]:
+        """A run's number of events of each kind, most frequent first (then by name)."""
+        table = schema.events
+        query = (sa.select(table.c.kind, sa.func.count(table.c.id))
+                 .where(table.c.run_id == run_id).group_by(table.c.kind))
+        with self.reading(f"count the events of run {run_id}") as conn:
+            counts = [(str(kind), int(n)) for kind, n in conn.execute(query).all()]
+        return dict(sorted(counts, key=lambda item: (-item[1], item[0])))
+
+    def timeseries_of_runs(self, run_ids: Sequence[int]) -> pd.DataFrame:
+        """The time series of several runs in one wide frame, ordered by run and step.
+
+        Returns:
+            Columns ``run_id``, ``step`` and every metric at least one of the runs
+            reported (int64, nullable Int64 where some rows lack it, or float64); metrics
+            none of them reported are left out.
+        """
+        ids = sorted({int(run_id) for run_id in run_ids})
+        with self.reading("read time series") as conn:
+            kinds = _stored_metric_kinds(conn)
+            table = _timeseries_table(kinds)
+            rows: list[Sequence[Any]] = []
+            for chunk in _chunks(ids):
+                query = (sa.select(table.c.run_id, table.c.step,
+                                   *(table.c[name] for name in kinds))
+                         .where(table.c.run_id.in_(chunk))
+                         .order_by(table.c.run_id, table.c.step))
+                rows.extend(conn.execute(query).all())
+        run_column = pd.Series([row[0] for row in rows], dtype="int64")
+        frame = _timeseries_frame([row[1:] for row in rows], kinds)
+        frame.insert(0, "run_id", run_column)
+        return frame
+
+    def events_of_runs(self, run_ids: Sequence[int]) -> pd.DataFrame:
+        """The events of several runs, by run and then in the order they were logged.
+
+        Columns are ``run_id`` and those of :meth:`events`.
+        """
+        table = schema.events
+        ids = sorted({int(run_id) for run_id in run_ids})
+        columns = [table.c.run_id, *(table.c[name] for name in schema.EVENT_COLUMNS)]
+        rows: list[Sequence[Any]] = []
+        with self.reading("read events") as conn:
+            for chunk in _chunks(ids):
+                query = (sa.select(*columns).where(table.c.run_id.in_(chunk))
+                         .order_by(table.c.run_id, table.c.id))
+                rows.extend(conn.execute(query).all())
+        frame = _events_frame([row[1:] for row in rows])
+        frame.insert(0, "run_id", pd.Series([row[0] for row in rows], dtype="int64"))
+        return frame
 
     def close(self) -> None:
         """Release all database connections."""
@@ -388,6 +524,29 @@ def _status_value(status: str) -> str:
     except ValueError:
         allowed = ", ".join(s.value for s in RunStatus)
         raise StoreError(f"unknown run status {status!r}; expected one of {allowed}") from None
+
+
+def _run_filters(experiment: str | None, scenario: str | None, status: str | None,
+                 seed: int | None) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses of :meth:`RunStore.find_runs` (``runs`` outer-joined to experiments)."""
+    runs, experiments = schema.runs, schema.experiments
+    conditions = []
+    if experiment is not None:
+        conditions.append(experiments.c.name == experiment)
+    if scenario is not None:
+        conditions.append(runs.c.scenario == scenario)
+    if status is not None:
+        conditions.append(runs.c.status == _status_value(status))
+    if seed is not None:
+        conditions.append(runs.c.seed == seed_text(seed))
+    return conditions
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
+    """``ids`` in lists of at most ``size`` (bound parameters per IN clause stay few)."""
+    values = [int(value) for value in ids]
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _mask_password(url: str) -> str:
