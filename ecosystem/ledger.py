@@ -10,6 +10,15 @@ recorded as an event.
 Two independent checks make conservation testable at every step:
 ``sum(internal balances) == issued_by_externals - absorbed_by_externals`` (tracked by the
 transfer functions as money crosses the boundary) and ``sum(all balances) == 0``.
+
+No arithmetic wraps (docs/design.md section 4, "Bounds"): the money that has crossed the
+boundary (issued + absorbed + moved between external accounts, exact Python ints) is kept
+below ``LEDGER_LIMIT_CENTS`` = 2^62; a transfer that would pass it raises
+:class:`~ifsim.ecosystem.money.MoneyOverflowError` naming the accounts, before anything
+moves. Every internal balance is at most the internal total (none is negative), which is
+at most what was issued; every external balance is at most the boundary total; so no
+balance and no sum of balances can reach 2^63. Transfers between internal accounts move
+money that exists and need no check.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from enum import IntEnum
 import numpy as np
 
 from ifsim.ecosystem.errors import ConservationError, InsufficientFundsError, LedgerError
+from ifsim.ecosystem.money import LEDGER_LIMIT_CENTS, MoneyOverflowError
 
 
 class AccountKind(IntEnum):
@@ -43,6 +53,8 @@ class Ledger:
         self.flows_cents: dict[str, int] = defaultdict(int)
         self.issued_cents = 0
         self.absorbed_cents = 0
+        # what may still cross the boundary before a balance or a sum could wrap
+        self.headroom_cents = LEDGER_LIMIT_CENTS
 
     # -- accounts -------------------------------------------------------------------
     @property
@@ -105,13 +117,16 @@ class Ledger:
             raise LedgerError(f"negative transfer {amount} for {reason}")
         if amount == 0:
             return
-        if not self.is_external(src) and self._balances[src] < amount:
+        src_ext, dst_ext = self.is_external(src), self.is_external(dst)
+        if not src_ext and self._balances[src] < amount:
             raise InsufficientFundsError(
                 f"{self.names[src]} (account {src}) holds {self._balances[src]} cents, "
                 f"cannot pay {amount} for {reason}")
+        if (src_ext or dst_ext) and amount > self.headroom_cents:
+            self._overflow(self.names[src], self.names[dst], amount, reason)
         self._balances[src] -= amount
         self._balances[dst] += amount
-        self._tally(reason, amount, self.is_external(src), self.is_external(dst))
+        self._tally(reason, amount, src_ext, dst_ext)
 
     def transfer_batch(self, src: np.ndarray | int, dst: np.ndarray | int,
                        amounts_cents: np.ndarray, reason: str) -> None:
@@ -124,13 +139,25 @@ class Ledger:
             return
         if amounts.min() < 0:
             raise LedgerError(f"negative amount in batch transfer for {reason}")
-        self._debit(src, amounts, reason)
-        self._credit(dst, amounts)
+        # int64 sums of these (non-negative) amounts are exact while their total stays
+        # below the limit: size * max bounds it cheaply; an exact sum only if that fails
+        if (int(amounts.max()) * amounts.size > LEDGER_LIMIT_CENTS
+                and (total := sum(amounts.tolist())) > LEDGER_LIMIT_CENTS):
+            self._overflow(self._names_of(src), self._names_of(dst), total, reason)
         src_ext = self._external_mask(src, amounts.shape)
         dst_ext = self._external_mask(dst, amounts.shape)
+        issued = int(amounts[src_ext & ~dst_ext].sum())
+        absorbed = int(amounts[dst_ext & ~src_ext].sum())
+        between = int(amounts[src_ext & dst_ext].sum())
+        if issued + absorbed + between > self.headroom_cents:
+            self._overflow(self._names_of(src), self._names_of(dst),
+                           issued + absorbed + between, reason)
+        self._debit(src, amounts, reason)
+        self._credit(dst, amounts)
         self.flows_cents[reason] += int(amounts.sum())
-        self.issued_cents += int(amounts[src_ext & ~dst_ext].sum())
-        self.absorbed_cents += int(amounts[dst_ext & ~src_ext].sum())
+        self.issued_cents += issued
+        self.absorbed_cents += absorbed
+        self.headroom_cents -= issued + absorbed + between
 
     def _external_mask(self, accounts: np.ndarray | int, shape: tuple) -> np.ndarray:
         kinds = self._kinds[accounts] == AccountKind.EXTERNAL
@@ -163,10 +190,26 @@ class Ledger:
 
     def _tally(self, reason: str, amount: int, src_ext: bool, dst_ext: bool) -> None:
         self.flows_cents[reason] += amount
-        if src_ext and not dst_ext:
-            self.issued_cents += amount
-        elif dst_ext and not src_ext:
-            self.absorbed_cents += amount
+        if src_ext or dst_ext:
+            self.headroom_cents -= amount
+            if not dst_ext:
+                self.issued_cents += amount
+            elif not src_ext:
+                self.absorbed_cents += amount
+
+    def _names_of(self, accounts: np.ndarray | int) -> str:
+        """Name one account, or a batch's distinct account names (a few of them)."""
+        if np.ndim(accounts) == 0:
+            return self.names[int(accounts)]
+        names = sorted({self.names[int(a)] for a in np.unique(accounts)[:50]})
+        return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+    def _overflow(self, src: str, dst: str, amount: int, reason: str) -> None:
+        raise MoneyOverflowError(
+            f"transfer of {amount} cents from {src} to {dst} for {reason} would overflow "
+            f"int64 money: {LEDGER_LIMIT_CENTS - self.headroom_cents} cents have already "
+            f"crossed the ledger's boundary and at most {LEDGER_LIMIT_CENTS} (2^62) may "
+            f"(the parameters' money bound should have refused this world)")
 
     # -- checks ---------------------------------------------------------------------
     def check_conservation(self) -> None:

@@ -13,8 +13,22 @@ import math
 
 import numpy as np
 
+from ifsim.ecosystem.errors import LedgerError
+
 CENTS_PER_YUAN = 100
 WEEKS_PER_YEAR = 52
+
+# Bounds on money (docs/design.md section 4, "Bounds"). ``Params`` refuses a world whose
+# issued money could exceed SAFE_ISSUED_CENTS; the ledger raises before the money that
+# crossed its boundary (issued + absorbed + moved between external accounts) exceeds
+# LEDGER_LIMIT_CENTS, which keeps every balance and every sum of balances below 2^63.
+INT64_MAX = 2**63 - 1
+SAFE_ISSUED_CENTS = 2**60
+LEDGER_LIMIT_CENTS = 2**62
+
+
+class MoneyOverflowError(LedgerError):
+    """An amount or a total would not fit in int64 cents (it would wrap silently)."""
 
 
 def floor_cents(amount: float | np.ndarray) -> np.ndarray | int:
@@ -25,10 +39,18 @@ def floor_cents(amount: float | np.ndarray) -> np.ndarray | int:
 
     Returns:
         ``int`` for a scalar input, an ``int64`` array otherwise.
+
+    Raises:
+        MoneyOverflowError: an array holds NaN or an amount of 2^63 cents or more (the
+            cast to int64 would give garbage).
     """
     if isinstance(amount, int | float) and math.isfinite(amount):  # hot path: scalars
         return max(math.floor(amount), 0)
-    rounded = np.floor(np.maximum(amount, 0.0)).astype(np.int64)
+    floored = np.floor(np.maximum(amount, 0.0))
+    if floored.size and not floored.max() < INT64_MAX:  # also catches NaN (one pass)
+        raise MoneyOverflowError(
+            f"amount {float(np.max(floored))!r} cents is not a finite int64 amount")
+    rounded = floored.astype(np.int64)
     if np.ndim(rounded) == 0:
         return int(rounded)
     return rounded

@@ -20,15 +20,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, get_type_hints
 
 from ifsim.ecosystem.errors import ParameterError
+from ifsim.ecosystem.money import SAFE_ISSUED_CENTS, WEEKS_PER_YEAR
 
 # Sources of defaults that no document pins down (said plainly rather than left blank).
 FREE = "free parameter (no source; calibrate within a plausible range)"
 SIZE = "model size, a choice of computational cost (no source)"
 SETTING = "software setting, not a model quantity (no source needed)"
+
+# Size limits (docs/design.md section 4, "Bounds"): a run is at most 50 years of weeks,
+# which keeps interest compounding over the run within the money bound below.
+MAX_STEPS = 2_600
+# A lognormal draw median * exp(sigma z) is taken to stay below z = TAIL_Z: one draw in
+# about 10^17 goes beyond, so no world of up to 10^7 households meets one in 10^9 runs.
+TAIL_Z = 8.5
 
 
 def param(default: Any, unit: str, doc: str, *, ge: float | None = None,
@@ -126,7 +135,7 @@ class WorldParams(ParamGroup):
     """Size of the world and the run."""
 
     section: ClassVar[str] = "world"
-    steps: int = param(260, "weeks", "steps to run (one step is one week)", ge=1, le=100_000,
+    steps: int = param(260, "weeks", "steps to run (one step is one week)", ge=1, le=MAX_STEPS,
                        source="choice of the experimenter: 260 weeks = five years (the P2P boom "
                               "and bust ran 2013-2020, docs/data/china_p2p_platforms.csv); not a "
                               "fact to calibrate")
@@ -219,7 +228,7 @@ class BorrowerParams(ParamGroup):
                                      "its caps asks for a new loan", ge=0, le=1, source=FREE)
     loan_amount_median_cents: int = param(5_000_000, "cents", "median loan asked for "
                                           "(50,000 yuan; individuals and micro firms)",
-                                          ge=100,
+                                          ge=100, le=10**10,
                                           source=FREE + " (no loan-size data in docs/data); below "
                                                         "the 200,000-yuan per-platform cap")
     loan_amount_sigma: float = param(0.8, "log units", "dispersion of loan amounts "
@@ -261,7 +270,8 @@ class BorrowerParams(ParamGroup):
                                         "score", ge=0, le=10, source=FREE)
     income_median_cents_weekly: int = param(500_000, "cents per week", "median weekly "
                                             "income or business cash flow (5,000 yuan)",
-                                            ge=0, source=FREE + " (no income data in docs/data)")
+                                            ge=0, le=10**9,
+                                            source=FREE + " (no income data in docs/data)")
     income_sigma: float = param(0.6, "log units", "dispersion of incomes", ge=0, le=5, source=FREE)
     max_debt_service_ratio: float = param(0.5, "share of income", "instalments a borrower "
                                           "will take on, as a share of income", gt=0, le=5,
@@ -272,11 +282,12 @@ class BorrowerParams(ParamGroup):
                                               "platforms (共债) without a number")
     cap_per_platform_cents: int = param(20_000_000, "cents", "borrowing cap per platform "
                                         "(200,000 yuan for individuals, 2016); 0 = off", ge=0,
+                                        le=10**12,
                                         source="docs/data/regulatory_timeline.csv and "
                                                "parameter_grounding.md: Interim Measures 2016, "
                                                "individuals 200,000 yuan per platform")
     cap_total_cents: int = param(100_000_000, "cents", "borrowing cap across platforms "
-                                 "(1,000,000 yuan, 2016); 0 = off", ge=0,
+                                 "(1,000,000 yuan, 2016); 0 = off", ge=0, le=10**12,
                                  source="docs/data/regulatory_timeline.csv and "
                                         "parameter_grounding.md: Interim Measures 2016, "
                                         "individuals 1,000,000 yuan in total")
@@ -316,7 +327,7 @@ class InvestorParams(ParamGroup):
 
     section: ClassVar[str] = "investor"
     wealth_median_cents: int = param(10_000_000, "cents", "median financial wealth "
-                                     "(100,000 yuan)", ge=0,
+                                     "(100,000 yuan)", ge=0, le=10**10,
                                      source=FREE + " (no wealth data in docs/data); compare the "
                                                    "60,000-70,000 yuan average P2P holding of "
                                                    "2017 (parameter_grounding.md)")
@@ -367,12 +378,12 @@ class PlatformParams(ParamGroup):
 
     section: ClassVar[str] = "platform"
     capital_median_cents: int = param(100_000_000, "cents", "median own capital at entry "
-                                      "(1m yuan)", ge=0,
+                                      "(1m yuan)", ge=0, le=10**11,
                                       source=FREE + " (no capital data in docs/data)")
     capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5, source=FREE)
     operating_cost_median_cents_weekly: int = param(300_000, "cents per week", "median fixed "
                                                     "operating cost (3,000 yuan a week)",
-                                                    ge=0, source=FREE)
+                                                    ge=0, le=10**9, source=FREE)
     operating_cost_sigma: float = param(0.5, "log units", "dispersion of operating costs",
                                         ge=0, le=5, source=FREE)
     variable_cost_annual: float = param(0.01, "per year of loan book", "servicing cost per "
@@ -519,7 +530,12 @@ class PlatformParams(ParamGroup):
                       "all zero: intermediary, guaranteed, fund pool, Ponzi, crowdfunding")
         if self.security_spend_share_low > self.security_spend_share_high:
             self.fail("security_spend_share_low", self.security_spend_share_low,
-                      "must not exceed security_spend_share_high")
+                      f"must not exceed platform.security_spend_share_high = "
+                      f"{self.security_spend_share_high}")
+        if self.screening_noise_low > self.screening_noise_high:
+            self.fail("screening_noise_low", self.screening_noise_low,
+                      f"must not exceed platform.screening_noise_high = "
+                      f"{self.screening_noise_high}")
 
 
 @dataclass(frozen=True)
@@ -545,7 +561,8 @@ class PaymentFirmParams(ParamGroup):
         "2017 to 2019 (PBoC Yinbanfa [2017] No.10): set 0 to replay those years", ge=0, le=1,
         source="PBoC: 0.35% from Jan 2020 (Caixin 2020-01-07), none 2017-2019 (Yinbanfa [2017] "
                "No.10), as stated in agents/payment_firm.py; not in docs/data")
-    capital_cents: int = param(5_000_000_000, "cents", "own capital (50m yuan)", ge=0, source=FREE)
+    capital_cents: int = param(5_000_000_000, "cents", "own capital (50m yuan)", ge=0,
+                                 le=10**13, source=FREE)
 
 
 @dataclass(frozen=True)
@@ -570,7 +587,8 @@ class FundParams(ParamGroup):
                                                 "(0.30% + 0.08% + 0.25%, a Yu'ebao-type fund's); "
                                                 "no document in docs/data records it")
     early_withdrawal_penalty: float = param(0.005, "share", "interest forfeited when a "
-                                            "negotiated deposit is broken early", ge=0, le=1,
+                                            "negotiated deposit is broken early (below 1: "
+                                            "a deposit must return something)", ge=0, lt=1,
                                             source=FREE)
     fire_sale_impact: float = param(0.1, "price per share sold", "bond price discount per "
                                     "unit share of holdings sold in one week", ge=0, le=1,
@@ -578,7 +596,7 @@ class FundParams(ParamGroup):
     t0_cap_cents_daily: int = param(0, "cents per day", "instant (T+0) redemption cap per "
                                     "holder per day; the rest is paid T+1, nothing dropped "
                                     "(CSRC/PBoC: 10,000 yuan a day from June 2018); 0 = off",
-                                    ge=0,
+                                    ge=0, le=10**12,
                                     source="docs/data/regulatory_timeline.csv: 10,000 yuan a day "
                                            "from 1 June 2018 (CSRC/PBoC, Caixin 2018-06-02); "
                                            "default 0 = before the rule")
@@ -586,7 +604,8 @@ class FundParams(ParamGroup):
     def check(self) -> None:
         if self.target_cash_share + self.target_deposit_share > 1:
             self.fail("target_deposit_share", self.target_deposit_share,
-                      "cash and deposit shares together must not exceed 1")
+                      f"plus fund.target_cash_share = {self.target_cash_share} must not "
+                      f"exceed 1")
 
 
 @dataclass(frozen=True)
@@ -597,7 +616,7 @@ class GuarantorParams(ParamGroup):
     n_guarantors: int = param(4, "agents", "guarantors; each partners several guaranteed "
                               "platforms (a common exposure)", ge=0, le=1000, source=FREE)
     capital_median_cents: int = param(300_000_000, "cents", "median own capital (3m yuan)",
-                                      ge=0, source=FREE)
+                                      ge=0, le=10**11, source=FREE)
     capital_sigma: float = param(0.5, "log units", "dispersion of capital", ge=0, le=5, source=FREE)
     margin_low: float = param(0.02, "share of principal", "risk margin posted for the "
                               "safest grade (source 003: 2%-10% by risk grade)", ge=0, le=1,
@@ -631,7 +650,7 @@ class GuarantorParams(ParamGroup):
                                 ge=1, le=520, source=FREE)
     shock_step: int = param(0, "week", "week at which an outside shock (losses on the "
                             "guarantors' business off the platforms) makes guarantors fail; "
-                            "0 = never", ge=0,
+                            "0 = never", ge=0, le=MAX_STEPS,
                             source="experiment design: 0 = no shock; the platform-types "
                                    "experiment sets 104")
     shock_share: float = param(1.0, "share of guarantors", "share of guarantors that fail "
@@ -640,7 +659,8 @@ class GuarantorParams(ParamGroup):
 
     def check(self) -> None:
         if self.margin_low > self.margin_high:
-            self.fail("margin_low", self.margin_low, "must not exceed margin_high")
+            self.fail("margin_low", self.margin_low,
+                      f"must not exceed guarantor.margin_high = {self.margin_high}")
 
 
 @dataclass(frozen=True)
@@ -648,7 +668,7 @@ class BankParams(ParamGroup):
     """Banks: deposits, custody and negotiated deposits."""
 
     section: ClassVar[str] = "bank"
-    capital_cents: int = param(100_000_000_000, "cents", "own capital (1bn yuan)", ge=0,
+    capital_cents: int = param(100_000_000_000, "cents", "own capital (1bn yuan)", ge=0, le=10**14,
                                source=FREE)
     custody_fee_annual: float = param(0.001, "per year", "fee a platform pays its custodian "
                                       "bank on custodied platform money", ge=0, le=1, source=FREE)
@@ -679,11 +699,12 @@ class RegulatorParams(ParamGroup):
                                          source=FREE + "; source 001 names early warning, not its "
                                                        "thresholds")
     failures_warning: int = param(3, "platforms per week", "failures in one week that raise "
-                                  "a warning", ge=1,
+                                  "a warning", ge=1, le=10_000,
                                   source=FREE + "; source 001 names early warning, not its "
                                                 "thresholds")
     large_default_cents: int = param(10_000_000, "cents", "write-off that is logged as a "
                                      "large default (100,000 yuan)", ge=0,
+                                     le=10**15,
                                      source="reporting threshold for the event log (not a model "
                                             "quantity)")
 
@@ -709,6 +730,16 @@ class Roles(ParamGroup):
     regulator: str = param("ifsim.agents.regulator:Regulator", "class", "regulator agent class",
                            source=SETTING)
 
+    def check(self) -> None:
+        # The form only: whether the class imports is checked when a model is built
+        # (load_role_class), so `ifsim params` stays free of agent imports.
+        for f in dataclasses.fields(self):
+            path = getattr(self, f.name)
+            if not _ROLE_PATH.fullmatch(path):
+                self.fail(f.name, path, "must name a class as 'package.module:Class'")
+
+
+_ROLE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 
 GROUPS: dict[str, type[ParamGroup]] = {
     cls.section: cls
@@ -739,6 +770,12 @@ class Params:
             raise ParameterError(
                 f"platform.pd_cutoff_low = {self.platform.pd_cutoff_low}: must not exceed "
                 f"platform.pd_cutoff_high = {self.platform.pd_cutoff_high}")
+        if self.platform.origination_fee + self.guarantor.fee > 1:
+            raise ParameterError(
+                f"platform.origination_fee = {self.platform.origination_fee} plus "
+                f"guarantor.fee = {self.guarantor.fee}: together must not exceed 1 (both "
+                f"are taken out of the loan's principal at disbursement)")
+        check_money_bound(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, dict[str, Any]]) -> Params:
@@ -768,6 +805,74 @@ class Params:
                 for f in dataclasses.fields(group)
             }
         return out
+
+
+def _lognormal_total(n: int, median: float, sigma: float) -> float:
+    """Bound on the sum of ``n`` draws of ``median * exp(sigma z)``, z standard normal.
+
+    Four times the mean of the sum (sampling error of a mean over many households is far
+    smaller) plus the largest single draw, taken at ``z = TAIL_Z``.
+    """
+    mean = math.exp(min(sigma * sigma / 2, 700.0))
+    tail = math.exp(min(sigma * TAIL_Z, 700.0))
+    return median * (4.0 * n * mean + tail)
+
+
+def money_bound(params: Params) -> tuple[float, list[tuple[float, str]]]:
+    """Upper bound on all money issued into the world over a run, in cents, and its
+    terms ``(cents, parameters involved)``, largest first (docs/design.md section 4).
+
+    Every ledger balance, external or internal, and every sum of balances is at most the
+    money issued (internal accounts never go below zero, and money crosses into the world
+    only from external accounts). Issued money is the endowments, plus borrowers' income
+    over the run, grown by the interest the outside world pays on money in the world
+    (the highest of the rates it pays: the lending rate on bank deposits, the market
+    rate's 8.5-sd ceiling plus the bond spread on fund holdings and custody money, the
+    central-bank rate on reserves), compounded over the run; insurers add at most
+    ``insurance_coverage`` times that again (they pay part of losses on loans).
+    """
+    w, b, i, pl, g = params.world, params.borrower, params.investor, params.platform, \
+        params.guarantor
+    m, f = params.macro, params.fund
+    stock = [
+        (_lognormal_total(w.n_investors, i.wealth_median_cents, i.wealth_sigma),
+         "world.n_investors x investor.wealth_median_cents (investor.wealth_sigma)"),
+        (_lognormal_total(w.n_platforms, pl.capital_median_cents, pl.capital_sigma),
+         "world.n_platforms x platform.capital_median_cents (platform.capital_sigma)"),
+        (_lognormal_total(g.n_guarantors, g.capital_median_cents, g.capital_sigma),
+         "guarantor.n_guarantors x guarantor.capital_median_cents "
+         "(guarantor.capital_sigma)"),
+        (float(w.n_banks * params.bank.capital_cents), "world.n_banks x bank.capital_cents"),
+        (float(w.n_payment_firms * params.payment_firm.capital_cents),
+         "world.n_payment_firms x payment_firm.capital_cents"),
+        (w.steps * _lognormal_total(w.n_borrowers, b.income_median_cents_weekly,
+                                    b.income_sigma),
+         "world.steps x world.n_borrowers x borrower.income_median_cents_weekly "
+         "(borrower.income_sigma)"),
+    ]
+    sd = m.market_rate_vol_weekly / math.sqrt(1 - m.market_rate_persistence_weekly ** 2)
+    market_ceiling = max(m.market_rate_mean_annual, m.market_rate_floor_annual) + TAIL_Z * sd
+    rate = max(m.lending_rate_annual, m.deposit_rate_annual,
+               market_ceiling + max(f.bond_spread_annual, f.deposit_spread_annual, 0.0),
+               params.payment_firm.central_bank_reserve_rate_annual)
+    growth_log = rate * w.steps / WEEKS_PER_YEAR + math.log1p(pl.insurance_coverage)
+    growth = math.exp(min(growth_log, 700.0))
+    terms = sorted(((cents * growth, names) for cents, names in stock), reverse=True)
+    return sum(cents for cents, _ in terms), terms
+
+
+def check_money_bound(params: Params) -> None:
+    """Refuse a world whose money could overflow int64 sums (one line naming the
+    parameters of the largest term)."""
+    total, terms = money_bound(params)
+    if total <= SAFE_ISSUED_CENTS:
+        return
+    cents, names = terms[0]
+    raise ParameterError(
+        f"{names}: the world could issue up to {total:.3g} cents over the run (largest "
+        f"term {cents:.3g}, interest over world.steps and macro rates included), above the "
+        f"safe limit 2^60 = {SAFE_ISSUED_CENTS:.3g} cents for int64 money; lower these "
+        f"parameters (see docs/design.md section 4, Bounds)")
 
 
 def allowed_range(cls: type[ParamGroup], f: dataclasses.Field) -> str:

@@ -7,6 +7,11 @@ Sample matrices come from SALib (Herman and Usher 2017): Latin hypercube
 factors' levels. Every design point runs ``replications`` times. Replication r of every
 design point uses the same seed, the r-th child of ``SeedSequence(seed)`` (common random
 numbers: differences between design points are not blurred by different luck).
+
+A design's size is bounded when the spec is read (``experiments/spec.py``: at most
+``MAX_RUNS`` runs, ``MAX_SAMPLES`` samples, ``MAX_REPLICATIONS`` replications), from the
+spec alone, before any matrix is drawn; :func:`plan` checks it again for a spec built by
+hand.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ifsim.experiments.spec import ExperimentSpec
+from ifsim.experiments.spec import MAX_RUNS, ExperimentSpec, SpecError
 from ifsim.results.analysis import salib_problem
 
 
@@ -44,6 +49,9 @@ def replication_seeds(spec: ExperimentSpec) -> list[int]:
 
 def plan(spec: ExperimentSpec, model) -> list[dict[str, Any]]:
     """Every run of the experiment, with its full parameters and seed."""
+    if spec.runs_total() > MAX_RUNS:
+        raise SpecError(f"{spec.name}: {spec.runs_total():,} runs (design points x "
+                        f"replications), more than the {MAX_RUNS:,} allowed")
     matrix = sample_matrix(spec)
     seeds = replication_seeds(spec)
     names = [f.name for f in spec.factors]

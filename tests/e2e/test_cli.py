@@ -354,7 +354,7 @@ def test_interrupted_run_is_marked_failed(tmp_path: Path, signum: signal.Signals
     db_file = tmp_path / "out" / "ifsim.sqlite"
     with sigint_not_ignored():
         proc = subprocess.Popen(
-            [*CLI, "run", "--steps", "100000", "--json", "--out", "out", *TINY_WORLD],
+            [*CLI, "run", "--steps", "2600", "--json", "--out", "out", *TINY_WORLD],
             cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
     try:
