@@ -3,7 +3,10 @@
 #   ci_pg_install   install Debian's postgresql package unless it is already installed
 #   ci_pg_start     initdb a new cluster in a temporary directory, start it on 127.0.0.1
 #                   (first free port from 55432 on), create role and database ifsim_test,
-#                   and export IFSIM_TEST_PG_URL
+#                   and export IFSIM_TEST_PG_URL, and IFSIM_TEST_PG_CTL: the pg_ctl command
+#                   of that server (run as its owner, data directory given), to which a
+#                   test appends `stop -m fast` or `start -w` to restart it mid-sweep
+#                   (tests/e2e/test_postgres_restart.py)
 #   ci_pg_stop      stop that server and delete its directory (safe to call at any time;
 #                   .ci/run calls it from its EXIT trap)
 #
@@ -89,6 +92,14 @@ ci_pg_start() {
     -U ifsim_test -d ifsim_test -c "SELECT 1" >/dev/null
 
   export IFSIM_TEST_PG_URL="postgresql+psycopg://ifsim_test:$password@127.0.0.1:$port/ifsim_test"
+  # `pg_ctl start` without -o would forget the port and address: restart reuses them
+  # (postmaster.opts), and a test that stops the server starts it with the same ones.
+  local owner=()
+  [ "$(id -u)" != 0 ] || owner=(runuser -u postgres --)
+  IFSIM_TEST_PG_CTL="$(printf '%q ' "${owner[@]}" "$CI_PG_BIN/pg_ctl" \
+    "--pgdata=$CI_PG_DIR/data" "--log=$CI_PG_DIR/server.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $port")"
+  export IFSIM_TEST_PG_CTL="${IFSIM_TEST_PG_CTL% }"
   echo ".ci/postgres.sh: PostgreSQL $("$CI_PG_BIN/postgres" --version | awk '{print $3}')" \
     "on 127.0.0.1:$port, database ifsim_test (data in $CI_PG_DIR)" >&2
 }
@@ -104,5 +115,6 @@ ci_pg_stop() {
   fi
   rm -rf "$CI_PG_DIR" || true
   CI_PG_DIR=""
+  unset IFSIM_TEST_PG_URL IFSIM_TEST_PG_CTL
   echo ".ci/postgres.sh: PostgreSQL stopped" >&2
 }

@@ -43,11 +43,18 @@ def _one_line_errors() -> Iterator[None]:
         raise IfsimError(str(exc)) from exc
 
 
-def _open_store(args: argparse.Namespace):
+def _open_store(args: argparse.Namespace, *, read_only: bool = True):
+    """The store named by ``--db``/``--out``, which must exist; read-only unless told.
+
+    Browsing never creates, upgrades or changes a store; a URL that holds none is refused.
+    """
     from ifsim.experiments.commands import _store_url
     from ifsim.results import RunStore
 
-    return RunStore(_store_url(args, must_exist=True))
+    url = _store_url(args, must_exist=True)
+    if not read_only:
+        RunStore(url, read_only=True).close()  # an ifsim store, before anything is added
+    return RunStore(url, read_only=read_only)
 
 
 def number(value: Any, digits: int = 4) -> str:
@@ -192,7 +199,14 @@ def _filters_text(args: argparse.Namespace) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """List stored runs, newest first, as a table or JSON."""
+    """List stored runs, newest first, as a table or JSON (``--stale``: see
+    :func:`cmd_stale_runs`)."""
+    stale, older_than = getattr(args, "stale", False), getattr(args, "older_than", None)
+    if not stale and (older_than is not None or getattr(args, "reconcile", False)):
+        given = "--older-than" if older_than is not None else "--reconcile"
+        raise IfsimError(f"{given} goes with --stale (ifsim runs --stale {given} ...)")
+    if stale:
+        return cmd_stale_runs(args)
     if args.limit is not None and args.limit < 0:
         raise IfsimError(f"--limit {args.limit}: must be 0 (all) or more")
     if args.seed is not None and args.seed < 0:
@@ -218,6 +232,67 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(line)
     if total > len(records):
         print(f"({len(records)} newest of {total} runs shown; --limit 0 lists all)")
+    return 0
+
+
+def cmd_stale_runs(args: argparse.Namespace) -> int:
+    """``ifsim runs --stale [--older-than HOURS] [--reconcile]``: runs left ``running`` by
+    a process that has ended (see :meth:`RunStore.stale_runs`); ``--reconcile`` marks
+    them failed with the reason, so that resuming their sweep reruns them.
+
+    The other filters (``--experiment``, ``--scenario``, ``--seed``) narrow the list;
+    ``--status`` and ``--limit`` do not apply.
+    """
+    from datetime import timedelta
+
+    hours = getattr(args, "older_than", None)
+    if hours is not None and not (math.isfinite(hours) and 0 < hours <= 1e6):
+        raise IfsimError(f"--older-than {hours}: must be a number of hours above 0 "
+                         f"(at most 1000000)")
+    if args.status not in (None, "running"):
+        raise IfsimError(f"--stale lists runs left running; --status {args.status} does "
+                         f"not go with it")
+    if args.seed is not None and args.seed < 0:
+        raise IfsimError(f"--seed {args.seed}: must be a whole number >= 0")
+    older_than = None if hours is None else timedelta(hours=hours)
+    reconcile = bool(getattr(args, "reconcile", False))
+    filters = {"experiment": args.experiment, "scenario": args.scenario, "seed": args.seed}
+    with _open_store(args, read_only=not reconcile) as store:
+        if args.experiment is not None:
+            _require_experiment(store, args.experiment)
+        found = {run["id"]: run for run in store.stale_runs(older_than=older_than)}
+        frame = store.find_runs(**filters, status="running")
+        frame = frame[frame["id"].isin(list(found))]
+        chosen = [found[int(run_id)] for run_id in sorted(frame["id"])]
+        marked = store.fail_stale_runs(chosen) if reconcile and chosen else []
+        url = store.url
+    records = run_records(frame)
+    for record in records:
+        record["stale_reason"] = found[record["id"]]["reason"]
+        record["pid"] = found[record["id"]]["pid"]
+        if reconcile:
+            record["reconciled"] = record["id"] in marked
+    if args.json:
+        print(json.dumps(records, sort_keys=True))
+        return 0
+    if not records:
+        which = f" matching {_filters_text(args)}" if _filters_text(args) else ""
+        print(f"no stale runs{which} in {url}")
+        if older_than is None:
+            print("(runs on other hosts count as stale only with --older-than HOURS)")
+        return 0
+    for line in runs_lines(records):
+        print(line)
+    for record in records:
+        print(f"run {record['id']}: {record['stale_reason']}")
+    if reconcile:
+        print(f"marked {len(marked)} stale run{'s' if len(marked) != 1 else ''} failed in "
+              f"{url}; running their sweep again (same spec and --db) reruns them")
+        left = len(records) - len(marked)
+        if left:
+            print(f"({left} finished or restarted meanwhile and were left alone)")
+    else:
+        print("(--reconcile marks them failed, so that resuming their sweep reruns them)")
     return 0
 
 

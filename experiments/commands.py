@@ -137,26 +137,33 @@ def _store_url(args: argparse.Namespace, must_exist: bool) -> str:
     if must_exist and not path.is_file():
         raise IfsimError(f"no database at {path} (run `ifsim run` or `ifsim sweep` first, "
                          f"or give --db/--out)")
+    if must_exist:  # read-only commands: the folder need not be writable
+        return RunStore.file_url(path)
     return RunStore.sqlite_url(args.out)
 
 
 # -- ifsim sweep -------------------------------------------------------------------
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run or resume an experiment; exit 1 if any run failed."""
+    from ifsim.experiments.executors import check_scheduler, check_workers
     from ifsim.experiments.spec import load_spec
-    from ifsim.experiments.sweep import run_sweep
+    from ifsim.experiments.sweep import SweepInterrupted, check, run_sweep
     from ifsim.results import RunStore
 
-    if args.workers is not None and args.workers < 1:
-        raise IfsimError(f"--workers {args.workers}: must be at least 1")
+    check_workers(args.workers)
+    check_scheduler(args.scheduler, args.executor)
     path = spec_path(args.spec)
     spec = load_spec(path)
+    check(spec, str(path))  # before the store is opened: a bad spec creates nothing
     with RunStore(_store_url(args, must_exist=False)) as store:
         bar = ProgressBar(f"sweep {spec.name}", "runs")
         snapshots = Path(args.out).absolute() / "snapshots" if args.snapshots else None
-        outcome = run_sweep(spec, store, executor=args.executor, workers=args.workers,
-                            scheduler=args.scheduler, progress=bar, where=str(path),
-                            snapshots=snapshots)
+        try:
+            outcome = run_sweep(spec, store, executor=args.executor, workers=args.workers,
+                                scheduler=args.scheduler, progress=bar, where=str(path),
+                                snapshots=snapshots)
+        except SweepInterrupted as stop:
+            return _say_interrupted(stop, bar, _resume_command(args, "sweep", args.spec))
         from ifsim.experiments.browse import sweep_results
         from ifsim.results.analysis import AnalysisError
 
@@ -184,23 +191,98 @@ def _report_sweep(args: argparse.Namespace, db: str, outcome, results: dict) -> 
         for line in sweep_summary_lines(results):
             print(line)
         print(f"database: {db}")
-    for failure in outcome.failed:
-        print(f"ifsim: run {failure['run_id']} failed: {failure['error']}", file=sys.stderr)
+    _list_failures(outcome)
+
+
+#: Failed runs a sweep lists on stderr; the rest are counted (``ifsim runs`` lists all).
+FAILURES_LISTED = 20
+
+
+def _list_failures(outcome) -> None:
+    """One line per failed run with the last line of its error, at most FAILURES_LISTED."""
+    for failure in outcome.failed[:FAILURES_LISTED]:
+        error = failure["error"] or "no error recorded"
+        print(f"ifsim: run {failure['run_id']} failed: {error}", file=sys.stderr)
+    more = len(outcome.failed) - FAILURES_LISTED
+    if more > 0:
+        print(f"ifsim: and {more} more failed runs (ifsim runs --experiment "
+              f"{outcome.experiment} --status failed)", file=sys.stderr)
+
+
+def _say_interrupted(stop, bar: ProgressBar, resume: str) -> int:
+    """The one line a stopped sweep prints: where it stood and how to resume."""
+    where = ""
+    if stop.runs_total is not None:
+        where = f"; {stop.runs_done} of {stop.runs_total} runs done"
+    if stop.left_running:
+        left = (f", {stop.left_running} left 'running' (cannot return them to pending: "
+                f"{stop.release_error}; `ifsim runs --stale` finds them)")
+    else:
+        left = ", none left running" if stop.runs_total is not None else ""
+    try:
+        if bar.enabled:
+            sys.stderr.write("\n")  # end the progress line
+        print(f"ifsim: {stop}{where}{left}; resume with: {resume}", file=sys.stderr)
+    except OSError:  # a hung-up terminal
+        pass
+    return stop.exit_code
+
+
+def _resume_command(args: argparse.Namespace, verb: str, target: str) -> str:
+    """The command that resumes this sweep (the one given; a --db password masked)."""
+    import shlex
+
+    from ifsim.experiments.cli import DEFAULT_OUT
+
+    words = ["ifsim", verb, target]
+    if getattr(args, "quick", False):
+        words.append("--quick")
+    if args.workers is not None:
+        words += ["--workers", str(args.workers)]
+    if getattr(args, "executor", "local") != "local":
+        words += ["--executor", args.executor]
+    if getattr(args, "scheduler", None):
+        words += ["--scheduler", args.scheduler]
+    if args.db:
+        words += ["--db", _masked_url(args.db)]
+    if Path(args.out) != DEFAULT_OUT:
+        words += ["--out", str(args.out)]
+    if getattr(args, "snapshots", False):
+        words.append("--snapshots")
+    if args.json:
+        words.append("--json")
+    return shlex.join(words)
+
+
+def _masked_url(url: str) -> str:
+    """A database URL with its password shown as ***."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: the store refused it already
+        return url
 
 
 # -- ifsim experiment --------------------------------------------------------------
 def cmd_experiment(args: argparse.Namespace) -> int:
     """Run a canonical experiment and print its results; exit 1 if any run failed."""
     from ifsim.experiments.catalog import analyse, catalog_spec
-    from ifsim.experiments.sweep import run_sweep
+    from ifsim.experiments.executors import check_workers
+    from ifsim.experiments.sweep import SweepInterrupted, check, run_sweep
     from ifsim.results import RunStore
 
-    if args.workers is not None and args.workers < 1:
-        raise IfsimError(f"--workers {args.workers}: must be at least 1")
+    check_workers(args.workers)
     spec = catalog_spec(args.name, quick=args.quick)
+    check(spec, args.name)
     with RunStore(_store_url(args, must_exist=False)) as store:
         bar = ProgressBar(f"experiment {spec.name}", "runs")
-        outcome = run_sweep(spec, store, workers=args.workers, progress=bar, where=args.name)
+        try:
+            outcome = run_sweep(spec, store, workers=args.workers, progress=bar,
+                                where=args.name)
+        except SweepInterrupted as stop:
+            return _say_interrupted(stop, bar, _resume_command(args, "experiment",
+                                                               args.name))
         results = analyse(args.name, store, spec)
         if args.json:
             _report_sweep(args, store.url, outcome, results)
@@ -249,7 +331,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from ifsim.experiments.replay import replay
     from ifsim.results import RunStore
 
-    with RunStore(_store_url(args, must_exist=True)) as store:
+    with RunStore(_store_url(args, must_exist=True), read_only=True) as store:
         outcome = replay(store, args.run_id)
     if args.json:
         print(json.dumps({"run_id": outcome.run_id, "identical": outcome.identical,
@@ -268,12 +350,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ifsim.results import RunStore
     from ifsim.results.report import write_report
 
-    with RunStore(_store_url(args, must_exist=True)) as store:
+    with RunStore(_store_url(args, must_exist=True), read_only=True) as store:
         name = args.experiment or _latest_experiment(store)
-        page = write_report(store, name, Path(args.out) / "reports",
-                            sections=report_sections(name, store))
+        page = _write_whole(lambda folder: write_report(
+            store, name, folder, sections=report_sections(name, store)),
+            Path(args.out) / "reports")
     print(f"report: {page.absolute()}")
     return 0
+
+
+def _write_whole(write, reports: Path) -> Path:
+    """``write(folder)`` (which makes ``folder/NAME/index.html``), all or nothing.
+
+    The report is written into a hidden folder beside its place and moved there only
+    when complete (replacing an older one), so a full disk or a read-only folder leaves
+    no half-written report behind, only one line naming the problem.
+    """
+    import shutil
+    import tempfile
+
+    where = reports.absolute()
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=reports))
+    except OSError as exc:
+        raise IfsimError(f"cannot write the report under {where}: "
+                         f"{exc.strerror or exc}") from None
+    try:
+        page = write(staging)
+        final, previous = reports / page.parent.name, staging / ".previous"
+        if final.exists():
+            final.rename(previous)
+        try:
+            page.parent.rename(final)
+        except OSError:
+            if previous.exists():
+                previous.rename(final)
+            raise
+        return final / page.name
+    except OSError as exc:
+        raise IfsimError(f"cannot write the report under {where}: "
+                         f"{exc.strerror or exc}; no report was written") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _latest_experiment(store) -> str:

@@ -9,6 +9,11 @@ by a killed or failed sweep are run again, and ``finish_run`` replaces any parti
 so every design point is stored exactly once. A run that raises is stored ``failed``
 with its traceback and the sweep goes on; a worker process that dies takes its runs
 back to the queue (up to ``MAX_ATTEMPTS`` times, then they are marked failed).
+
+A sweep stopped by a signal (:class:`~ifsim.experiments.interrupts.Interrupted`) or by
+an error of its own (the database gone) ends its workers at once and returns its runs in
+flight to ``pending``, so that no run is left ``running``; the signal comes out as
+:class:`SweepInterrupted`, which says how far the sweep got.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 from ifsim.experiments import design, provenance
 from ifsim.experiments.executors import default_workers, open_executor
+from ifsim.experiments.interrupts import Interrupted
 from ifsim.experiments.models import get_model
 from ifsim.experiments.spec import ExperimentSpec
 from ifsim.results.schema import RunStatus
@@ -43,6 +49,23 @@ class SweepOutcome:
     runs_failed: int
     failed: list[dict[str, Any]] = field(default_factory=list)
     wall_seconds: float = 0.0
+
+
+class SweepInterrupted(Interrupted):
+    """A stop signal ended the sweep; its workers are gone and its records straight.
+
+    Attributes:
+        runs_done, runs_total: Where the sweep stood (None if it had not planned yet).
+        left_running: Runs of this session still ``running`` in the store because
+            returning them to ``pending`` failed (``release_error`` says why); 0 normally.
+    """
+
+    def __init__(self, signum: int, runs_done: int | None = None,
+                 runs_total: int | None = None, left_running: int = 0,
+                 release_error: str = "") -> None:
+        super().__init__(signum)
+        self.runs_done, self.runs_total = runs_done, runs_total
+        self.left_running, self.release_error = left_running, release_error
 
 
 class WorkerLostError(Exception):
@@ -65,12 +88,41 @@ def execute_run(task: dict[str, Any]) -> dict[str, Any]:
 
 def prepare(spec: ExperimentSpec, store, where: str = "spec") -> int:
     """Check the spec against its model, record the experiment, plan its runs."""
-    model = get_model(spec.model, where)
-    model.check(spec, where)
+    model = check(spec, where)
     experiment_id = store.record_experiment(spec.name, spec.to_dict())
     store.plan_runs(experiment_id, design.plan(spec, model), provenance.ifsim_version(),
                     provenance.host())
     return experiment_id
+
+
+def check(spec: ExperimentSpec, where: str = "spec"):
+    """Check the spec against its model before anything is stored; return the model.
+
+    Factors, outcomes and the scenario (through the model's own check), and for the
+    ecosystem every ``[roles]`` class of the scenario, which must load or no run could
+    start.
+
+    Raises:
+        SpecError: Naming ``where`` and what is wrong.
+    """
+    model = get_model(spec.model, where)
+    model.check(spec, where)
+    if spec.model == "ifsim":
+        _check_roles(spec, where)
+    return model
+
+
+def _check_roles(spec: ExperimentSpec, where: str) -> None:
+    """Every ``[roles]`` class of the spec's scenario loads (or no run could start)."""
+    from ifsim.ecosystem.errors import ParameterError
+    from ifsim.ecosystem.model import check_roles
+    from ifsim.ecosystem.scenario import load_scenario
+    from ifsim.experiments.spec import SpecError
+
+    try:
+        check_roles(load_scenario(spec.scenario)[1])
+    except ParameterError as exc:
+        raise SpecError(f"{where}: [experiment] scenario {spec.scenario}: {exc}") from None
 
 
 def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
@@ -85,15 +137,26 @@ def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
     started = time.perf_counter()
     workers = workers or default_workers()
     queue: deque | None = None
-    while queue is None or queue:
-        with open_executor(executor, workers, scheduler) as pool:
-            if queue is None:
-                # workers start and import the model while the parent plans
-                for _ in range(workers):
-                    pool.submit(warm_up)
-                experiment_id = prepare(spec, store, where)
-                queue, state = _pending(spec, store, experiment_id, progress, snapshots)
-            _drain(pool, queue, state, in_flight=2 * workers)
+    state: _State | None = None
+    experiment_id: int | None = None
+    try:
+        while queue is None or queue:
+            # leaving the block by an exception ends the workers at once (stop_pool)
+            with open_executor(executor, workers, scheduler) as pool:
+                if queue is None:
+                    # workers start and import the model while the parent plans
+                    for _ in range(workers):
+                        pool.submit(warm_up)
+                    experiment_id = prepare(spec, store, where)
+                    queue, state = _pending(spec, store, experiment_id, progress,
+                                            snapshots)
+                _drain(pool, queue, state, in_flight=2 * workers)
+    except Interrupted as exc:
+        raise _interrupted(exc, store, experiment_id, state) from None
+    except BaseException:
+        if state is not None:
+            state.release()
+        raise
     final = store.experiment_runs(experiment_id)
     failed = final[final["status"] == RunStatus.FAILED.value]
     return SweepOutcome(
@@ -103,6 +166,20 @@ def run_sweep(spec: ExperimentSpec, store, *, executor: str = "local",
         failed=[{"run_id": int(r.id), "error": _last_line(r.error)}
                 for r in failed.itertuples()],
         wall_seconds=time.perf_counter() - started)
+
+
+def _interrupted(exc: Interrupted, store, experiment_id: int | None,
+                 state: _State | None) -> SweepInterrupted:
+    """Return the runs in flight to pending and say where the sweep stood."""
+    left, why = state.release() if state is not None else (0, "")
+    done = total = None
+    if experiment_id is not None:
+        try:
+            runs = store.experiment_runs(experiment_id)
+            done, total = int((runs["status"] == RunStatus.DONE.value).sum()), len(runs)
+        except Exception:  # the counts are a courtesy; the database may be what failed
+            pass
+    return SweepInterrupted(exc.signum, done, total, left, why)
 
 
 def warm_up() -> None:
@@ -135,25 +212,47 @@ class _State:
         self.store, self.total, self.done, self.failed = store, total, done, 0
         self.progress = progress
         self.lost: dict[int, int] = {}
+        # runs this session marked running and has not yet stored as done or failed
+        self.in_flight: set[int] = set()
         self.meta = {"host": provenance.host(), "ifsim_version": provenance.ifsim_version(),
                      "git_commit": provenance.git_commit()}
 
     def started(self, tasks: list[dict[str, Any]]) -> None:
-        self.store.mark_running([t["run_id"] for t in tasks], **self.meta)
+        ids = [t["run_id"] for t in tasks]
+        self.in_flight.update(ids)  # before the write: a signal may land inside it
+        self.store.mark_running(ids, **self.meta)
 
     def finished(self, result: dict[str, Any]) -> None:
         run_id = result["run_id"]
         if "error" in result:
             self.store.fail_run(run_id, error=result["error"])
+            self.in_flight.discard(run_id)
             self.failed += 1
         else:
             self.store.finish_run(run_id, timeseries=result["timeseries"],
                                   events=result["events"], summary=result["summary"],
                                   wall_seconds=result["wall_seconds"])
+            self.in_flight.discard(run_id)
             if result.get("snapshot_path"):
                 self.store.set_snapshot_path(run_id, result["snapshot_path"])
             self.done += 1
         self.tick()
+
+    def release(self) -> tuple[int, str]:
+        """Runs in flight still ``running`` go back to ``pending`` (done ones stay done).
+
+        Returns:
+            How many runs are left ``running`` (0, or all of them if the write failed)
+            and why.
+        """
+        if not self.in_flight:
+            return 0, ""
+        try:
+            self.store.release_runs(sorted(self.in_flight))
+        except Exception as exc:  # the database may be what stopped the sweep
+            return len(self.in_flight), " ".join(str(exc).split())
+        self.in_flight.clear()
+        return 0, ""
 
     def worker_lost(self, task: dict[str, Any], queue: deque, exc: BaseException) -> None:
         """Send the task back to the queue, or fail it after MAX_ATTEMPTS losses."""
@@ -164,6 +263,7 @@ class _State:
             return
         self.store.fail_run(run_id, error=f"worker process died {MAX_ATTEMPTS} times "
                                           f"running this run: {type(exc).__name__}: {exc}")
+        self.in_flight.discard(run_id)
         self.failed += 1
         self.tick()
 
@@ -179,8 +279,12 @@ def _drain(pool, queue: deque, state: _State, in_flight: int) -> None:
         while queue or running:
             batch = [queue.popleft() for _ in range(min(len(queue), in_flight - len(running)))]
             state.started(batch)  # one transaction for the whole batch
-            for task in batch:
-                running[pool.submit(execute_run, task)] = task
+            for i, task in enumerate(batch):
+                try:
+                    running[pool.submit(execute_run, task)] = task
+                except BrokenProcessPool:  # a worker died since the last wait
+                    queue.extendleft(reversed(batch[i:]))  # not lost: run them next
+                    raise
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = running.pop(future)

@@ -21,6 +21,23 @@ from ifsim.results.encoding import seed_text, to_json
 from ifsim.results.errors import StoreError
 from ifsim.results.schema import RunStatus, utc_now
 
+#: Longest experiment or scenario name a store takes (the width of their columns; SQLite
+#: would store any length, PostgreSQL refuses longer ones).
+MAX_NAME_LENGTH = 200
+
+
+def check_name(what: str, name: str) -> None:
+    """Refuse an empty name or one longer than ``MAX_NAME_LENGTH`` (one line, every backend).
+
+    Raises:
+        StoreError: Naming ``what`` (``experiment``, ``scenario``) and the limit.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise StoreError(f"{what} name {name!r} is empty; give it a name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise StoreError(f"{what} name '{name[:40]}...' is {len(name)} characters long; "
+                         f"the most a store takes is {MAX_NAME_LENGTH}")
+
 
 def spec_hash(spec: dict[str, Any]) -> str:
     """SHA-256 of the spec's canonical JSON (sorted keys)."""
@@ -34,11 +51,14 @@ class ExperimentRecords:
         """Create the experiment, or return the id of the same one already stored.
 
         Raises:
-            StoreError: an experiment of that name exists with a different spec.
+            StoreError: an experiment of that name exists with a different spec, or the
+                name is empty or longer than ``MAX_NAME_LENGTH`` (200) characters.
         """
+        check_name("experiment", name)
         digest = spec_hash(spec)
         table = schema.experiments
-        with self._transaction(f"record experiment {name}") as conn:
+
+        def work(conn) -> int:
             row = conn.execute(sa.select(table.c.id, table.c.spec_hash)
                                .where(table.c.name == name)).first()
             if row is not None:
@@ -53,12 +73,15 @@ class ExperimentRecords:
                 created_at=utc_now()))
             return int(result.inserted_primary_key[0])
 
+        # Safe to retry even after a fault in COMMIT: a second try finds the row stored.
+        return self._write(f"record experiment {name}", work)
+
     def get_experiment(self, key: str | int) -> dict[str, Any]:
         """The experiment (by name, or by id) with its id, name, spec and creation time."""
         table = schema.experiments
         column = table.c.id if isinstance(key, int) else table.c.name
-        with self.reading(f"read experiment {key}") as conn:
-            row = conn.execute(sa.select(table).where(column == key)).mappings().first()
+        row = self._read(f"read experiment {key}", lambda conn: conn.execute(
+            sa.select(table).where(column == key)).mappings().first())
         if row is None:
             what = f"with id {key}" if isinstance(key, int) else f"named '{key}'"
             raise StoreError(f"no experiment {what} in {self._url}")
@@ -73,8 +96,7 @@ class ExperimentRecords:
                            sa.func.count(r.c.id).label("n"))
                  .select_from(e.outerjoin(r, r.c.experiment_id == e.c.id))
                  .group_by(e.c.id, e.c.name, e.c.created_at, r.c.status).order_by(e.c.id))
-        with self.reading("list experiments") as conn:
-            rows = conn.execute(query).all()
+        rows = self._read("list experiments", lambda conn: conn.execute(query).all())
         frame = pd.DataFrame(rows, columns=["id", "name", "created_at", "status", "n"])
         return frame
 
@@ -85,8 +107,11 @@ class ExperimentRecords:
         Each planned dict has ``sample_index``, ``replication``, ``scenario``, ``params``,
         ``factors``, ``seed`` and ``steps``.
         """
+        for scenario in {p["scenario"] for p in planned}:
+            check_name("scenario", scenario)
         runs = schema.runs
-        with self._transaction("plan runs") as conn:
+
+        def work(conn) -> int:
             have = {(r.sample_index, r.replication) for r in conn.execute(
                 sa.select(runs.c.sample_index, runs.c.replication)
                 .where(runs.c.experiment_id == experiment_id))}
@@ -100,45 +125,60 @@ class ExperimentRecords:
             } for p in planned if (p["sample_index"], p["replication"]) not in have]
             if rows:
                 conn.execute(runs.insert(), rows)
-        return len(rows)
+            return len(rows)
+
+        # Safe to retry even after a fault in COMMIT: a second try finds the rows stored
+        # (and the unique design-point key could not take them twice).
+        return self._write("plan runs", work)
 
     def experiment_runs(self, experiment_id: int) -> pd.DataFrame:
         """Every run of an experiment, ordered by (sample_index, replication)."""
         runs = schema.runs
         query = (sa.select(runs).where(runs.c.experiment_id == experiment_id)
                  .order_by(runs.c.sample_index, runs.c.replication))
-        with self.reading("list experiment runs") as conn:
-            rows = conn.execute(query).all()
+        rows = self._read("list experiment runs", lambda conn: conn.execute(query).all())
         frame = pd.DataFrame(rows, columns=list(runs.c.keys()))
         frame["seed"] = pd.Series([int(s) for s in frame["seed"]], dtype=object)
         return frame
 
     def mark_running(self, run_ids: int | list[int], *, host: str, ifsim_version: str,
                      git_commit: str | None) -> None:
-        """Workers are about to run these records: status running, one more attempt each."""
+        """Workers are about to run these records: status running, one more attempt each.
+
+        This process (host and pid) is recorded as the one running them, so that runs it
+        leaves ``running`` when killed are found by ``stale_runs``.
+        """
         ids = [run_ids] if isinstance(run_ids, int) else list(run_ids)
         if not ids:
             return
         runs = schema.runs
-        with self._transaction("mark runs running") as conn:
+
+        def work(conn) -> None:
             conn.execute(sa.update(runs).where(runs.c.id.in_(ids)).values(
                 status=RunStatus.RUNNING.value, started_at=utc_now(), ended_at=None,
                 error=None, host=host, ifsim_version=ifsim_version, git_commit=git_commit,
                 attempts=sa.func.coalesce(runs.c.attempts, 0) + 1))
+            self._record_process(conn, ids)
+
+        # A retry after a fault in COMMIT counts one attempt more than were made; the
+        # runs themselves are unaffected.
+        self._write("mark runs running", work)
 
     def set_snapshot_path(self, run_id: int, path: str) -> None:
         """Point the run record at its per-agent snapshot (a folder of Parquet files)."""
         runs = schema.runs
-        with self._transaction(f"record snapshot of run {run_id}") as conn:
-            conn.execute(sa.update(runs).where(runs.c.id == run_id).values(snapshot_path=path))
+        self._write(f"record snapshot of run {run_id}", lambda conn: conn.execute(
+            sa.update(runs).where(runs.c.id == run_id).values(snapshot_path=path)))
 
     def add_late_columns(self) -> None:
         """Give a store made by an older ifsim the ``runs`` columns added since."""
-        inspector = sa.inspect(self._writer)
-        present = {c["name"] for c in inspector.get_columns("runs")}
-        with self._transaction("upgrade the runs table") as conn:
+
+        def work(conn) -> None:
+            present = {c["name"] for c in sa.inspect(conn).get_columns("runs")}
             for name in schema.LATE_RUN_COLUMNS:
                 if name not in present:
                     column = schema.runs.c[name]
                     kind = column.type.compile(dialect=conn.dialect)
                     conn.execute(sa.text(f'ALTER TABLE runs ADD COLUMN "{name}" {kind}'))
+
+        self._write("upgrade the runs table", work, tries=1)

@@ -121,6 +121,23 @@ events = Table(
     Index("ix_events_run_id", "run_id"),
 )
 
+# The process that last started each run (``start_run``, ``mark_running``), so that a run
+# left ``running`` by a process that has since died can be told from one still computing
+# (``RunStore.stale_runs``). A table of its own rather than ``runs`` columns: stores made
+# before it stay readable by read-only commands, which add nothing to a store.
+run_processes = Table(
+    "run_processes",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True, autoincrement=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Tables a database must hold to be an ifsim store (``run_processes`` came later and
+#: may be missing from an older store opened read-only).
+STORE_TABLES = ("experiments", "runs", "timeseries", "events")
+
 #: Columns of ``timeseries`` that are keys, not metrics.
 TIMESERIES_KEYS = ("run_id", "step")
 

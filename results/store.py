@@ -4,32 +4,55 @@ SQLite (in WAL mode, so readers never block the single writer) is the embedded d
 PostgreSQL is used by passing its URL. Runs are written in two steps, ``start_run`` when
 a run begins and ``finish_run`` when it ends, and ``finish_run`` replaces whatever an
 earlier, interrupted attempt left behind, so a resumed sweep never stores a row twice.
+
+Transient database faults (SQLite locked past its busy timeout, a PostgreSQL server
+restarting, a pooled connection the server has dropped) are retried with exponential
+backoff, a bounded number of times, by every method that reads or writes; after the last
+try the method raises one :class:`StoreError` line naming the database and the action.
+Pooled connections are pinged before use, and PostgreSQL connections time out after
+``PG_CONNECT_TIMEOUT`` seconds instead of waiting on an unresponsive server.
+
+``RunStore(url, read_only=True)`` opens an existing store for reading only: it creates no
+file, table or column, never switches SQLite's journal mode, and refuses a database that
+is not an ifsim store.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import operator
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from ifsim.results import schema
 from ifsim.results.encoding import seed_text, to_json
 from ifsim.results.errors import StoreError
-from ifsim.results.experiment_records import ExperimentRecords
+from ifsim.results.experiment_records import ExperimentRecords, check_name
 from ifsim.results.schema import RunStatus, utc_now
 
 #: File name of the embedded database inside an output directory.
@@ -39,9 +62,25 @@ _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _REQUIRED_EVENT_COLUMNS = ("step", "kind", "agent", "cause")
 _TEXT_EVENT_COLUMNS = ("kind", "agent", "cause", "detail")
 
-# busy_timeout comes first so that switching to WAL also waits for a lock held elsewhere.
+#: How long an SQLite connection waits for another process's lock before the attempt
+#: fails (and is retried), in seconds.
+SQLITE_BUSY_TIMEOUT = 30.0
+#: Tries of one read or write that meets transient database faults, the first included.
+RETRY_TRIES = 7
+#: Wait before the second try, in seconds; it doubles after each try up to RETRY_MAX_DELAY
+#: (0.5 + 1 + 2 + 4 + 8 + 8 = 23.5 s of waiting in all: a PostgreSQL restart fits).
+RETRY_FIRST_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+#: Seconds a PostgreSQL connection attempt may take (psycopg/psycopg2), unless the URL
+#: sets ``connect_timeout`` itself; without it an unresponsive server takes minutes.
+PG_CONNECT_TIMEOUT = 5
+
+_log = logging.getLogger(__name__)
+_sleep = time.sleep  # the tests shorten the backoff through this
+
+# After busy_timeout (set first, so that switching to WAL also waits for a lock held
+# elsewhere); a store opened read-only sets only busy_timeout.
 _SQLITE_PRAGMAS = (
-    "PRAGMA busy_timeout=30000",
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     # In WAL mode, NORMAL still survives a killed process (only a power cut can lose the
@@ -50,6 +89,25 @@ _SQLITE_PRAGMAS = (
 )
 # Execution option marking the engine view used for writes (see _begin_sqlite).
 _WRITE_OPTION = "ifsim_write"
+
+# Faults worth another try: PostgreSQL SQLSTATEs (class 08 connection exceptions too),
+# and, where the driver gives none, the words of its message.
+_TRANSIENT_SQLSTATES = frozenset({
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected
+    "53300",  # too_many_connections
+    "57P01",  # admin_shutdown (a fast restart)
+    "57P02",  # crash_shutdown
+    "57P03",  # cannot_connect_now (starting up, shutting down, in recovery)
+})
+_TRANSIENT_WORDS = (
+    "database is locked", "database table is locked", "connection refused",
+    "could not connect", "server closed the connection", "terminating connection",
+    "timeout expired", "the database system is", "connection is closed",
+    "connection already closed", "consuming input failed", "could not receive data",
+    "could not send data", "no connection to the server", "ssl syscall",
+    "connection reset", "broken pipe", "connection timed out", "server conn crashed",
+)
 
 
 class RunStore(ExperimentRecords):
@@ -61,26 +119,61 @@ class RunStore(ExperimentRecords):
         ...                              ifsim_version="0.1", git_commit=None, host="h")
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False,
+                 busy_timeout: float = SQLITE_BUSY_TIMEOUT, tries: int = RETRY_TRIES,
+                 retry_delay: float = RETRY_FIRST_DELAY) -> None:
         """Open (and if needed create) the store at ``url``.
 
         Args:
             url: An SQLAlchemy database URL, e.g. from :meth:`sqlite_url` or
-                ``postgresql://user:password@host/db``.
+                ``postgresql://user:password@host/db``. An in-memory SQLite database
+                (``sqlite://``) is refused, since nothing stored there outlives the
+                command, and so is a query string on an SQLite URL (``?mode=ro``): the
+                store sets the connection's options itself.
+            read_only: Open an existing store for reading only: nothing is created or
+                changed (no file, table, column or journal-mode switch), a database that
+                is not an ifsim store is refused, and every write raises StoreError.
+            busy_timeout: Seconds an SQLite connection waits for another's lock before
+                the attempt fails and is retried.
+            tries: Tries of each read or write that meets a transient fault (lock,
+                lost connection, server restarting), the first included.
+            retry_delay: Seconds before the second try; doubled after each try, up to
+                ``RETRY_MAX_DELAY``.
 
         Raises:
-            StoreError: If the URL is invalid, its driver is missing, the SQLite directory
-                is missing or unwritable, or the database cannot be reached or set up.
+            StoreError: If the URL is invalid or refused, its driver is missing, the
+                SQLite directory is missing or unwritable (the file missing, read-only),
+                or the database cannot be reached, set up or (read-only) is not a store.
+                Opening does not retry: an unreachable server is reported at once.
         """
         self._url = _mask_password(url)
+        self._read_only = bool(read_only)
+        self._busy_timeout = float(busy_timeout)
+        self._tries = max(1, int(tries))
+        self._retry_delay = max(0.0, float(retry_delay))
+        self._has_processes = True
         self._engine = self._create_engine(url)
         self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
         try:
-            schema.metadata.create_all(self._writer)
-            self.add_late_columns()
-        except (SQLAlchemyError, StoreError) as exc:
+            if self._read_only:
+                self._check_store()
+            else:
+                schema.metadata.create_all(self._writer)
+                self.add_late_columns()
+        except StoreError:
+            self._engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
             self._engine.dispose()
             raise StoreError(f"cannot open database {self._url}: {_reason(exc)}") from exc
+
+    @staticmethod
+    def file_url(path: str | Path) -> str:
+        """The URL of the SQLite file at ``path``, creating and checking nothing.
+
+        For read-only commands: unlike :meth:`sqlite_url` it needs no writable folder.
+        """
+        return f"sqlite:///{Path(path).expanduser().absolute()}"
 
     @staticmethod
     def sqlite_url(out_dir: str | Path) -> str:
@@ -145,7 +238,13 @@ class RunStore(ExperimentRecords):
 
         Returns:
             The new run's id; its status is ``running``.
+
+        Raises:
+            StoreError: If the scenario's name is longer than ``MAX_NAME_LENGTH``, or the
+                write fails. A fault while committing is not retried (the run might
+                then be recorded twice); the message says so.
         """
+        check_name("scenario", scenario)
         row = {
             "experiment_id": experiment_id,
             "scenario": scenario,
@@ -159,9 +258,14 @@ class RunStore(ExperimentRecords):
             "started_at": utc_now(),
             "overrides_json": None if overrides is None else to_json(overrides),
         }
-        with self._transaction("start a run") as conn:
+
+        def work(conn: Connection) -> int:
             result = conn.execute(schema.runs.insert().values(**row))
-            return int(result.inserted_primary_key[0])
+            run_id = int(result.inserted_primary_key[0])
+            self._record_process(conn, [run_id])
+            return run_id
+
+        return self._write("start a run", work, idempotent=False)
 
     def finish_run(
         self,
@@ -199,7 +303,8 @@ class RunStore(ExperimentRecords):
             "wall_seconds": float(wall_seconds),
             "ended_at": utc_now(),
         }
-        with self._transaction(f"finish run {run_id}") as conn:
+
+        def work(conn: Connection) -> None:
             _serialize_writers(conn)
             self._update_run(conn, run_id, done)
             self._delete_results(conn, run_id)
@@ -209,6 +314,9 @@ class RunStore(ExperimentRecords):
                 _insert_columns(conn, _timeseries_table(stored), columns)
             _insert_columns(conn, schema.events, event_columns)
 
+        # Retrying is safe even after a fault in COMMIT: the run's rows are replaced.
+        self._write(f"finish run {run_id}", work)
+
     def fail_run(self, run_id: int, *, error: str) -> None:
         """Mark a run ``failed`` with the error that stopped it.
 
@@ -216,8 +324,8 @@ class RunStore(ExperimentRecords):
             StoreError: If there is no such run or the write fails.
         """
         values = {"status": RunStatus.FAILED.value, "error": error, "ended_at": utc_now()}
-        with self._transaction(f"fail run {run_id}") as conn:
-            self._update_run(conn, run_id, values)
+        self._write(f"fail run {run_id}",
+                    lambda conn: self._update_run(conn, run_id, values))
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         """Return one run record.
@@ -232,8 +340,8 @@ class RunStore(ExperimentRecords):
             StoreError: If there is no run with that id.
         """
         query = sa.select(schema.runs).where(schema.runs.c.id == run_id)
-        with self.reading(f"read run {run_id}") as conn:
-            row = conn.execute(query).mappings().first()
+        row = self._read(f"read run {run_id}",
+                         lambda conn: conn.execute(query).mappings().first())
         if row is None:
             raise StoreError(f"no run with id {run_id} in {self._url}")
         return _decode_run(row)
@@ -250,8 +358,7 @@ class RunStore(ExperimentRecords):
         query = sa.select(schema.runs).order_by(schema.runs.c.id)
         if status is not None:
             query = query.where(schema.runs.c.status == _status_value(status))
-        with self.reading("list runs") as conn:
-            rows = conn.execute(query).all()
+        rows = self._read("list runs", lambda conn: conn.execute(query).all())
         frame = pd.DataFrame(rows, columns=list(schema.runs.c.keys()))
         frame["seed"] = pd.Series([int(s) for s in frame["seed"]], dtype=object)
         for column in ("started_at", "ended_at"):
@@ -265,7 +372,8 @@ class RunStore(ExperimentRecords):
         this one, are dropped). Integer metrics come back as int64, or as nullable Int64
         where some steps are missing; float metrics as float64.
         """
-        with self.reading(f"read the time series of run {run_id}") as conn:
+
+        def work(conn: Connection) -> tuple[list[Any], dict[str, str]]:
             kinds = _stored_metric_kinds(conn)
             table = _timeseries_table(kinds)
             query = (
@@ -273,7 +381,9 @@ class RunStore(ExperimentRecords):
                 .where(table.c.run_id == run_id)
                 .order_by(table.c.step)
             )
-            rows = conn.execute(query).all()
+            return conn.execute(query).all(), kinds
+
+        rows, kinds = self._read(f"read the time series of run {run_id}", work)
         return _timeseries_frame(rows, kinds)
 
     def events(self, run_id: int, limit: int | None = None) -> pd.DataFrame:
@@ -287,8 +397,8 @@ class RunStore(ExperimentRecords):
         query = sa.select(*columns).where(table.c.run_id == run_id).order_by(table.c.id)
         if limit is not None:
             query = query.limit(operator.index(limit))
-        with self.reading(f"read the events of run {run_id}") as conn:
-            rows = conn.execute(query).all()
+        rows = self._read(f"read the events of run {run_id}",
+                          lambda conn: conn.execute(query).all())
         return _events_frame(rows)
 
     # --- Browsing: the reads behind `ifsim runs`, `show` and `export` -----------------
@@ -328,8 +438,7 @@ class RunStore(ExperimentRecords):
                  .order_by(runs.c.id.desc()))
         if limit is not None:
             query = query.limit(operator.index(limit))
-        with self.reading("list runs") as conn:
-            rows = conn.execute(query).mappings().all()
+        rows = self._read("list runs", lambda conn: conn.execute(query).mappings().all())
         columns = ["id", "experiment", "scenario", "seed", "status", "steps", "started_at",
                    "ended_at", "wall_seconds", "sample_index", "replication", "overrides",
                    "factors", "error"]
@@ -360,27 +469,29 @@ class RunStore(ExperimentRecords):
                  .select_from(runs.outerjoin(experiments,
                                              experiments.c.id == runs.c.experiment_id))
                  .where(*_run_filters(experiment, scenario, status, seed)))
-        with self.reading("count runs") as conn:
-            return int(conn.execute(query).scalar() or 0)
+        return self._read("count runs", lambda conn: int(conn.execute(query).scalar() or 0))
 
     def run_params(self, run_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The stored parameters (decoded) of each of ``run_ids`` that exists."""
         runs = schema.runs
-        out: dict[int, dict[str, Any]] = {}
-        with self.reading("read run parameters") as conn:
+
+        def work(conn: Connection) -> dict[int, dict[str, Any]]:
+            out: dict[int, dict[str, Any]] = {}
             for chunk in _chunks(run_ids):
                 query = sa.select(runs.c.id, runs.c.params_json).where(runs.c.id.in_(chunk))
                 for run_id, text in conn.execute(query).all():
                     out[int(run_id)] = json.loads(text) if text else {}
-        return out
+            return out
+
+        return self._read("read run parameters", work)
 
     def event_counts(self, run_id: int) -> dict[str, int]:
         """A run's number of events of each kind, most frequent first (then by name)."""
         table = schema.events
         query = (sa.select(table.c.kind, sa.func.count(table.c.id))
                  .where(table.c.run_id == run_id).group_by(table.c.kind))
-        with self.reading(f"count the events of run {run_id}") as conn:
-            counts = [(str(kind), int(n)) for kind, n in conn.execute(query).all()]
+        counts = self._read(f"count the events of run {run_id}", lambda conn: [
+            (str(kind), int(n)) for kind, n in conn.execute(query).all()])
         return dict(sorted(counts, key=lambda item: (-item[1], item[0])))
 
     def timeseries_of_runs(self, run_ids: Sequence[int]) -> pd.DataFrame:
@@ -392,7 +503,8 @@ class RunStore(ExperimentRecords):
             none of them reported are left out.
         """
         ids = sorted({int(run_id) for run_id in run_ids})
-        with self.reading("read time series") as conn:
+
+        def work(conn: Connection) -> tuple[list[Sequence[Any]], dict[str, str]]:
             kinds = _stored_metric_kinds(conn)
             table = _timeseries_table(kinds)
             rows: list[Sequence[Any]] = []
@@ -402,6 +514,9 @@ class RunStore(ExperimentRecords):
                          .where(table.c.run_id.in_(chunk))
                          .order_by(table.c.run_id, table.c.step))
                 rows.extend(conn.execute(query).all())
+            return rows, kinds
+
+        rows, kinds = self._read("read time series", work)
         run_column = pd.Series([row[0] for row in rows], dtype="int64")
         frame = _timeseries_frame([row[1:] for row in rows], kinds)
         frame.insert(0, "run_id", run_column)
@@ -415,15 +530,112 @@ class RunStore(ExperimentRecords):
         table = schema.events
         ids = sorted({int(run_id) for run_id in run_ids})
         columns = [table.c.run_id, *(table.c[name] for name in schema.EVENT_COLUMNS)]
-        rows: list[Sequence[Any]] = []
-        with self.reading("read events") as conn:
+
+        def work(conn: Connection) -> list[Sequence[Any]]:
+            rows: list[Sequence[Any]] = []
             for chunk in _chunks(ids):
                 query = (sa.select(*columns).where(table.c.run_id.in_(chunk))
                          .order_by(table.c.run_id, table.c.id))
                 rows.extend(conn.execute(query).all())
+            return rows
+
+        rows = self._read("read events", work)
         frame = _events_frame([row[1:] for row in rows])
         frame.insert(0, "run_id", pd.Series([row[0] for row in rows], dtype="int64"))
         return frame
+
+    # --- Runs left `running` by a process that has ended ----------------------------
+
+    def stale_runs(self, *, older_than: timedelta | None = None,
+                   now: datetime | None = None) -> list[dict[str, Any]]:
+        """Runs marked ``running`` whose process has ended without finishing them.
+
+        A run started on this host is stale when the process recorded with it (pid, see
+        ``start_run`` and ``mark_running``) no longer runs. Whether a process on another
+        host still runs cannot be seen from here: such a run, or one with no recorded
+        process (stored by an older ifsim), is stale only once it has been running longer
+        than ``older_than`` (never, if None).
+
+        Returns:
+            One dict per stale run, by id: ``id``, ``host``, ``pid`` (None if unknown),
+            ``started_at`` (UTC), ``attempts`` and ``reason``, e.g. ``process 4242 on
+            node-7 ended without finishing the run``.
+        """
+        runs, processes = schema.runs, schema.run_processes
+        columns = [runs.c.id, runs.c.host, runs.c.started_at, runs.c.attempts]
+        source: Any = runs
+        if self._has_processes:
+            columns += [processes.c.host.label("process_host"), processes.c.pid,
+                        processes.c.recorded_at]
+            source = runs.outerjoin(processes, processes.c.run_id == runs.c.id)
+        query = (sa.select(*columns).select_from(source)
+                 .where(runs.c.status == RunStatus.RUNNING.value).order_by(runs.c.id))
+        rows = self._read("find stale runs", lambda conn: conn.execute(query).mappings().all())
+        now = now or utc_now()
+        here = _this_host()
+        stale = []
+        for row in rows:
+            pid = row.get("pid")
+            host = row.get("process_host") or row["host"]
+            started = _as_utc(row["started_at"])
+            since = _as_utc(row.get("recorded_at")) or started
+            if pid is not None and host == here:
+                if _process_alive(int(pid), since):
+                    continue
+                reason = f"process {pid} on {host} ended without finishing the run"
+            else:
+                age = None if since is None else now - since
+                if older_than is None or (age is not None and age <= older_than):
+                    continue
+                hours = "an unknown time" if age is None else \
+                    f"{age.total_seconds() / 3600:.1f} h"
+                who = f"process {pid} on {host}" if pid is not None else \
+                    f"the process on {host}"
+                reason = (f"{who} ended without finishing the run (presumed: running for "
+                          f"{hours}, longer than {older_than.total_seconds() / 3600:g} h)")
+            stale.append({"id": int(row["id"]), "host": host,
+                          "pid": None if pid is None else int(pid), "started_at": started,
+                          "attempts": row["attempts"], "reason": reason})
+        return stale
+
+    def fail_stale_runs(self, stale: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Mark the runs found by :meth:`stale_runs` ``failed`` with their reason.
+
+        A run that has meanwhile finished, failed or been started again (its attempts
+        changed) is left alone. A resumed sweep reruns the failed ones.
+
+        Returns:
+            The ids marked failed.
+        """
+        runs = schema.runs
+
+        def work(conn: Connection) -> list[int]:
+            marked = []
+            for run in stale:
+                attempts = runs.c.attempts
+                same_attempt = (attempts.is_(None) if run.get("attempts") is None
+                                else attempts == int(run["attempts"]))
+                result = conn.execute(
+                    sa.update(runs)
+                    .where(runs.c.id == int(run["id"]),
+                           runs.c.status == RunStatus.RUNNING.value, same_attempt)
+                    .values(status=RunStatus.FAILED.value, error=str(run["reason"]),
+                            ended_at=utc_now()))
+                if result.rowcount:
+                    marked.append(int(run["id"]))
+            return marked
+
+        return self._write("mark stale runs failed", work)
+
+    def _record_process(self, conn: Connection, run_ids: Sequence[int]) -> None:
+        """Note this process (host and pid) as the one running ``run_ids``."""
+        processes = schema.run_processes
+        now, host, pid = utc_now(), _this_host(), os.getpid()
+        for chunk in _chunks(run_ids):
+            conn.execute(sa.delete(processes).where(processes.c.run_id.in_(chunk)))
+        conn.execute(processes.insert(), [
+            {"run_id": int(run_id), "host": host, "pid": pid, "recorded_at": now}
+            for run_id in run_ids])
 
     def close(self) -> None:
         """Release all database connections."""
@@ -437,23 +649,67 @@ class RunStore(ExperimentRecords):
 
     def _create_engine(self, url: str) -> Engine:
         try:
-            engine = sa.create_engine(url)
+            parsed = sa.make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"cannot open database {self._url}: {_reason(exc)}") from exc
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        sqlite = parsed.get_backend_name() == "sqlite"
+        if sqlite:
+            parsed = self._sqlite_url(parsed)
+        elif parsed.get_backend_name() == "postgresql":
+            driver = parsed.get_driver_name()
+            if driver in ("psycopg", "psycopg2") and "connect_timeout" not in parsed.query:
+                options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT}
+        try:
+            engine = sa.create_engine(parsed, **options)
         except ImportError as exc:
             problem = f"its database driver is not installed ({exc})"
             raise StoreError(f"cannot open database {self._url}: {problem}") from exc
-        except (ArgumentError, NoSuchModuleError) as exc:
+        except (ArgumentError, NoSuchModuleError, TypeError) as exc:
             raise StoreError(f"cannot open database {self._url}: {_reason(exc)}") from exc
-        if engine.dialect.name == "sqlite":
-            self._check_sqlite_directory(engine.url.database)
-            event.listen(engine, "connect", _connect_sqlite)
+        if sqlite:
+            pragmas = (f"PRAGMA busy_timeout={round(self._busy_timeout * 1000)}",
+                       *(() if self._read_only else _SQLITE_PRAGMAS))
+            event.listen(engine, "connect",
+                         lambda dbapi_connection, _record: _connect_sqlite(dbapi_connection,
+                                                                           pragmas))
             event.listen(engine, "begin", _begin_sqlite)
+        elif self._read_only and engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", _read_only_session)
         return engine
 
-    def _check_sqlite_directory(self, database: str | None) -> None:
+    def _sqlite_url(self, url: sa.URL) -> sa.URL:
+        """Check an SQLite URL (file, folder, query) and, read-only, point it at the file
+        through a ``mode=ro`` URI."""
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:"):
+            raise StoreError(f"cannot use database {self._url}: an in-memory SQLite "
+                             f"database keeps nothing once the command ends; give a file "
+                             f"(sqlite:///PATH) or leave out --db to use the output folder")
+        if url.query:
+            given = "&".join(f"{key}={value}" for key, value in url.query.items())
+            raise StoreError(f"cannot use database {self._url}: query ?{given} is not "
+                             f"supported on SQLite URLs (ifsim sets the connection's options "
+                             f"itself, and read-only commands open the store read-only); "
+                             f"give sqlite:///PATH")
+        path = Path(database).expanduser().absolute()
+        if not self._read_only:
+            self._check_sqlite_directory(path)
+            return url.set(database=str(path))
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
+            raise StoreError(f"no ifsim store at {path}: the file {what}")
+        query = {"uri": "true", "mode": "ro"}
+        # A WAL database opened read-only needs its -shm file, which SQLite cannot create
+        # in a folder it may not write to (a read-only copy). No process can be writing
+        # the file then (a writer needs the -wal file there), so it is read as immutable.
+        if not os.access(path.parent, os.W_OK) and not Path(f"{path}-wal").exists():
+            query = {"uri": "true", "immutable": "1"}
+        return url.set(database=f"file:{quote(str(path))}", query=query)
+
+    def _check_sqlite_directory(self, path: Path) -> None:
         # SQLite's own error for these cases is a bare "unable to open database file".
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return
-        directory = Path(database).expanduser().absolute().parent
+        directory = path.parent
         if not directory.is_dir():
             problem = f"directory {directory} does not exist"
         elif not os.access(directory, os.W_OK | os.X_OK):
@@ -462,15 +718,92 @@ class RunStore(ExperimentRecords):
             return
         raise StoreError(f"cannot open database {self._url}: {problem}")
 
-    @contextmanager
-    def _transaction(self, action: str) -> Iterator[Connection]:
-        with self._errors_named(action), self._writer.begin() as conn:
-            yield conn
+    def _check_store(self) -> None:
+        """Read-only open: the database must hold an ifsim store, of this ifsim's shape."""
+
+        def work(conn: Connection) -> None:
+            inspector = sa.inspect(conn)
+            tables = set(inspector.get_table_names())
+            missing = [name for name in schema.STORE_TABLES if name not in tables]
+            if missing:
+                raise StoreError(f"{self._url} does not hold an ifsim store (it has no "
+                                 f"table {', '.join(missing)}); nothing was changed")
+            columns = {column["name"] for column in inspector.get_columns("runs")}
+            old = [name for name in schema.LATE_RUN_COLUMNS if name not in columns]
+            if old:
+                raise StoreError(
+                    f"the store in {self._url} was made by an older ifsim (table runs has "
+                    f"no column {', '.join(old)}); a command that writes to it (ifsim "
+                    f"runs --stale --reconcile, run, sweep) upgrades it")
+            self._has_processes = schema.run_processes.name in tables
+
+        self._read("open the store", work, tries=1)
+
+    # --- Retrying transient faults ---------------------------------------------------
+
+    def _write(self, action: str, work: Callable[[Connection], Any], *,
+               idempotent: bool = True, tries: int | None = None) -> Any:
+        """``work(conn)`` in one write transaction, retried on transient faults.
+
+        With ``idempotent=False`` a fault while committing is not retried: the
+        transaction may have been stored, and doing it again would store it twice.
+        """
+        if self._read_only:
+            raise StoreError(f"cannot {action} in {self._url}: the store was opened "
+                             f"read-only")
+
+        def attempt(stage: list[str]) -> Any:
+            with self._writer.connect() as conn, conn.begin():
+                result = work(conn)
+                stage[0] = "commit"
+            return result
+
+        return self._retrying(action, attempt, idempotent=idempotent, tries=tries)
+
+    def _read(self, action: str, work: Callable[[Connection], Any], *,
+              tries: int | None = None) -> Any:
+        """``work(conn)`` on one connection, retried on transient faults."""
+
+        def attempt(_stage: list[str]) -> Any:
+            with self._engine.connect() as conn:
+                return work(conn)
+
+        return self._retrying(action, attempt, tries=tries)
+
+    def _retrying(self, action: str, attempt: Callable[[list[str]], Any], *,
+                  idempotent: bool = True, tries: int | None = None) -> Any:
+        tries = self._tries if tries is None else tries
+        delay = self._retry_delay
+        started = time.monotonic()
+        for number in range(1, tries + 1):
+            stage = ["work"]
+            try:
+                return attempt(stage)
+            except SQLAlchemyError as exc:
+                unsure = stage[0] == "commit" and not idempotent
+                if number == tries or unsure or not _transient(exc):
+                    message = f"cannot {action} in {self._url}: {_reason(exc)}"
+                    if number > 1:
+                        message += (f" (gave up after {number} tries in "
+                                    f"{time.monotonic() - started:.1f} s)")
+                    if unsure:
+                        message += " (the fault came while committing: it may have been stored)"
+                    raise StoreError(message) from exc
+                _log.warning("ifsim: %s in %s failed (%s); retrying in %.1f s (try %d of %d)",
+                             action, self._url, _reason(exc), delay, number + 1, tries)
+            _sleep(delay)
+            delay = min(2 * delay, RETRY_MAX_DELAY)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def reading(self, action: str) -> Iterator[Connection]:
-        """A read-only connection; database errors become a StoreError naming ``action``."""
-        with self._errors_named(action), self._engine.connect() as conn:
+        """A connection for reading; database errors become a StoreError naming ``action``.
+
+        Getting the connection is retried on transient faults; the reads made on it are
+        not (the caller's block cannot be run again), so a fault there is one StoreError.
+        """
+        conn = self._retrying(action, lambda _stage: self._engine.connect())
+        with self._errors_named(action), conn:
             yield conn
 
     @contextmanager
@@ -491,18 +824,43 @@ class RunStore(ExperimentRecords):
         for table in (schema.timeseries, schema.events):
             conn.execute(sa.delete(table).where(table.c.run_id == run_id))
 
+    def release_runs(self, run_ids: Sequence[int]) -> int:
+        """Runs among ``run_ids`` still ``running`` go back to ``pending``; return how many.
+
+        For a sweep stopped by a signal: its workers are gone, and the runs they had in
+        flight must be run again on resume, not look as if they were still computing.
+        Runs already ``done`` or ``failed`` are left as they are; attempts are kept.
+
+        Raises:
+            StoreError: If the write fails.
+        """
+        ids = [int(run_id) for run_id in run_ids]
+        runs = schema.runs
+
+        def work(conn: Connection) -> int:
+            released = 0
+            for chunk in _chunks(ids):
+                result = conn.execute(
+                    sa.update(runs)
+                    .where(runs.c.id.in_(chunk), runs.c.status == RunStatus.RUNNING.value)
+                    .values(status=RunStatus.PENDING.value, ended_at=None))
+                released += result.rowcount
+            return released
+
+        return self._write("return interrupted runs to pending", work) if ids else 0
+
 
 # --- SQLite connection setup -------------------------------------------------------------
 
 
-def _connect_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _connect_sqlite(dbapi_connection: Any, pragmas: Sequence[str]) -> None:
     # The sqlite3 module issues BEGIN itself but skips it before DDL, which would commit
     # an ALTER TABLE on its own; taking BEGIN over (see _begin_sqlite) keeps the column
     # additions of finish_run inside its transaction.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        for pragma in _SQLITE_PRAGMAS:
+        for pragma in pragmas:
             cursor.execute(pragma)
     finally:
         cursor.close()
@@ -513,6 +871,82 @@ def _begin_sqlite(conn: Connection) -> None:
     # a deferred transaction upgrading to write under WAL fails at once with SQLITE_BUSY.
     immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# --- Faults, names, processes ------------------------------------------------------------
+
+
+def _transient(exc: SQLAlchemyError) -> bool:
+    """Whether another try may succeed: a lock, a lost connection, a server restarting."""
+    if isinstance(exc, DisconnectionError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state and (str(state).startswith("08") or state in _TRANSIENT_SQLSTATES):
+        return True
+    text = str(exc.orig).lower()
+    return any(words in text for words in _TRANSIENT_WORDS)
+
+
+def _read_only_session(dbapi_connection: Any, _record: Any) -> None:
+    # PostgreSQL opened read-only: the server itself refuses any write on the session.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    finally:
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+
+
+def _this_host() -> str:
+    return socket.gethostname()
+
+
+def _process_alive(pid: int, since: datetime | None) -> bool:
+    """Whether process ``pid`` of this host still runs and is the one recorded ``since``.
+
+    A pid the system has since given to a newer process (it started after ``since``) or
+    a zombie counts as ended. Where /proc is missing only existence is checked.
+    """
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    except OSError:
+        return False
+    state, started = _proc_state(pid)
+    if state == "Z":
+        return False
+    if started is not None and since is not None:
+        return started <= since + timedelta(seconds=2)
+    return True
+
+
+def _proc_state(pid: int) -> tuple[str | None, datetime | None]:
+    """State letter and start time of a process, from /proc (None, None elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text()
+                    .splitlines() if line.startswith("btime "))
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        started = datetime.fromtimestamp(boot + int(fields[19]) / ticks, UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None, None
+    return fields[0], started
 
 
 # --- Encoding ----------------------------------------------------------------------------

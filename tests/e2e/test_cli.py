@@ -365,8 +365,9 @@ def test_interrupted_run_is_marked_failed(tmp_path: Path, signum: signal.Signals
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == 128 + signum, stderr  # 143 SIGTERM, 130 SIGINT
     assert "Traceback" not in stderr, stderr
+    assert "result NOT stored" in stderr and stderr.count("\n") == 1, stderr
     with sqlite_store(db_file) as store:
         run = store.get_run(run_id)
         assert len(store.list_runs()) == 1
