@@ -38,10 +38,10 @@ def one_platform_world(kind: int, custody: float = 0.0, capital: int = 1_000_000
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """End-to-end and regression tests are ``slow``: ``pytest -m "not slow"`` runs the
-    unit and property tests alone, for a quick check while working."""
+    """End-to-end, regression and fuzz tests are ``slow``: ``pytest -m "not slow"`` runs
+    the unit and property tests alone, for a quick check while working."""
     for item in items:
-        if item.path.parent.name in ("e2e", "regression"):
+        if item.path.parent.name in ("e2e", "regression", "fuzz"):
             item.add_marker(pytest.mark.slow)
 
 

@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from PIL import Image
 
+import ifsim.results.plots
 from ifsim.results.plots import (
     EventMarker,
     event_markers,
@@ -22,6 +23,15 @@ from ifsim.results.plots import (
     saved_files,
     timeseries_figure,
 )
+
+
+@pytest.fixture(autouse=True)
+def png_only(request, monkeypatch) -> None:
+    """Saves draw PNGs only, except in the test of the vector copies (about a second
+    each)."""
+    if request.node.name != "test_save_writes_png_pdf_and_svg_and_creates_directories":
+        monkeypatch.setattr(ifsim.results.plots, "FORMATS", ("png",))
+
 
 PANEL_TITLES = [
     "Platforms",
@@ -111,8 +121,10 @@ def test_save_writes_png_pdf_and_svg_and_creates_directories(tmp_path: Path) -> 
     assert pdf.read_bytes().startswith(b"%PDF") and b"<svg" in svg.read_bytes()
     with Image.open(png) as image:  # 200 dpi: the 12-inch-wide figure is 2,400 pixels
         assert image.size[0] == 12 * 200
-    # any suffix names the stem; the PNG's path comes back
-    assert save_figure(fig, tmp_path / "c.pdf") == tmp_path / "c.png"
+    # any suffix names the stem; the PNG's path comes back (a one-panel figure: quick)
+    small = Figure(figsize=(2, 2))
+    small.add_subplot().plot([0, 1])
+    assert save_figure(small, tmp_path / "c.pdf") == tmp_path / "c.png"
     assert all(path.stat().st_size > 0 for path in saved_files(tmp_path / "c.png"))
 
 

@@ -16,9 +16,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import ifsim.results.plots
 from ifsim.experiments.catalog import platform_types, report_sections
 from ifsim.experiments.cli import main
 from ifsim.results import RunStore
+
+
+@pytest.fixture(autouse=True)
+def png_only(monkeypatch) -> None:
+    """Figures as PNG only: their PDF and SVG copies are tested in test_plots and
+    test_report, and cost about a second each."""
+    monkeypatch.setattr(ifsim.results.plots, "FORMATS", ("png",))
+
 
 NAME = "platform-types-quick"
 TYPES = ["intermediary", "guaranteed", "fund_pool", "ponzi", "crowdfunding"]
