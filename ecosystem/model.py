@@ -83,8 +83,22 @@ def _toml_value(value) -> str:
 
 def check_roles(params: Params) -> None:
     """Fail early, with a clear message, if a role's agent class cannot be loaded."""
-    for path in params.to_dict()["roles"].values():
-        load_role_class(path)
+    role_classes(params)
+
+
+def role_classes(params: Params) -> dict[str, type]:
+    """The agent class of each role. Each must be the shipped class of its role or a
+    subclass of it (docs/extending.md): the timetable calls the shipped class's methods,
+    so a class of another role would fail weeks into a run."""
+    shipped = Params().to_dict()["roles"]
+    classes = {}
+    for role, path in params.to_dict()["roles"].items():
+        cls, base = load_role_class(path), load_role_class(shipped[role])
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise ParameterError(f"roles.{role} = '{path}': not a {role} class (it must be "
+                                 f"{shipped[role]} or a subclass of it)")
+        classes[role] = cls
+    return classes
 
 
 class EcosystemModel(mesa.Model):
@@ -102,8 +116,7 @@ class EcosystemModel(mesa.Model):
         self._claims_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int64))
         self.accounts = {name: self.ledger.open_account(name, AccountKind.EXTERNAL)
                          for name in EXTERNAL_ACCOUNTS}
-        self.roles = {name: load_role_class(path)
-                      for name, path in self.params.to_dict()["roles"].items()}
+        self.roles = role_classes(self.params)
         self.macro = Macro(self.params.macro, self.rng)
         self.loans = LoanBook()
         self.exits, self.recoveries, self.campaigns = Exits(self), Recoveries(self), \

@@ -37,12 +37,22 @@ def one_platform_world(kind: int, custody: float = 0.0, capital: int = 1_000_000
     return EcosystemModel(params, seed=0)
 
 
+# Tests that use the PostgreSQL server named in IFSIM_TEST_PG_URL: they drop its tables
+# and one restarts it, so under pytest-xdist they all run in one worker, one at a time.
+POSTGRES_TEST_FILES = {"test_store.py", "test_store_faults.py", "test_postgres_ci.py",
+                       "test_postgres_restart.py"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """End-to-end, regression and fuzz tests are ``slow``: ``pytest -m "not slow"`` runs
-    the unit and property tests alone, for a quick check while working."""
+    the unit and property tests alone, for a quick check while working. Tests of the
+    shared PostgreSQL server form one xdist group (``--dist loadgroup``)."""
     for item in items:
         if item.path.parent.name in ("e2e", "regression", "fuzz"):
             item.add_marker(pytest.mark.slow)
+        if item.path.name in POSTGRES_TEST_FILES:
+            item.add_marker(pytest.mark.xdist_group("postgres"))
 
 
 @pytest.fixture

@@ -195,6 +195,8 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def assert_one_clean_line(code: int, err: str, argv) -> None:
+    if "--debug" in argv:  # asked for: the traceback, then the same one line
+        err = err.rsplit("\n", 2)[-2] + "\n" if "Traceback" in err else err
     assert "Traceback" not in err, f"{argv}: traceback\n{err}"
     if code != 0:
         lines = [line for line in err.splitlines() if line.strip()]

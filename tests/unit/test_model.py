@@ -176,3 +176,9 @@ def test_model_pickles_for_worker_processes() -> None:
 def test_steps_override_is_validated() -> None:
     with pytest.raises(ParameterError, match=r"world\.steps"):
         replace(Params().world, steps=0)
+
+
+def test_a_role_class_of_another_role_is_refused_by_name() -> None:
+    params = small_params(roles={"borrower": "ifsim.agents.investor:Investor"})
+    with pytest.raises(ParameterError, match=r"roles.borrower = .*not a borrower class"):
+        EcosystemModel(params, seed=1)
