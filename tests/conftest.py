@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from ifsim.ecosystem.model import EcosystemModel
@@ -38,21 +42,31 @@ def one_platform_world(kind: int, custody: float = 0.0, capital: int = 1_000_000
 
 
 # Tests that use the PostgreSQL server named in IFSIM_TEST_PG_URL: they drop its tables
-# and one restarts it, so under pytest-xdist they all run in one worker, one at a time.
+# and one restarts it, so under pytest-xdist (several test processes) they take turns,
+# holding one lock file for the whole test.
 POSTGRES_TEST_FILES = {"test_store.py", "test_store_faults.py", "test_postgres_ci.py",
                        "test_postgres_restart.py"}
+POSTGRES_LOCK = Path(tempfile.gettempdir()) / "ifsim-tests-postgres.lock"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """End-to-end, regression and fuzz tests are ``slow``: ``pytest -m "not slow"`` runs
-    the unit and property tests alone, for a quick check while working. Tests of the
-    shared PostgreSQL server form one xdist group (``--dist loadgroup``)."""
+    the unit and property tests alone, for a quick check while working."""
     for item in items:
         if item.path.parent.name in ("e2e", "regression", "fuzz"):
             item.add_marker(pytest.mark.slow)
-        if item.path.name in POSTGRES_TEST_FILES:
-            item.add_marker(pytest.mark.xdist_group("postgres"))
+
+
+@pytest.fixture(autouse=True)
+def postgres_one_test_at_a_time(request):
+    """Hold the PostgreSQL lock during a test of POSTGRES_TEST_FILES (autouse fixtures
+    are set up before the test's own, which open the database)."""
+    if request.node.path.name not in POSTGRES_TEST_FILES:
+        yield
+        return
+    with POSTGRES_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture
@@ -95,3 +109,10 @@ class HerdingInvestor(__import__("ifsim.agents.investor", fromlist=["Investor"])
     @classmethod
     def update_beliefs(cls, model, arrears_share, failures):
         super().update_beliefs(model, arrears_share, 2 * failures)
+
+
+class BrokenPlatform(__import__("ifsim.agents.platform", fromlist=["Platform"]).Platform):
+    """A platform subclass that cannot be built: every run using it fails."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise RuntimeError("this platform cannot be built")

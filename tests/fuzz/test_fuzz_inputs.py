@@ -232,7 +232,7 @@ def test_scenario_files_are_accepted_and_run_or_refused_in_one_line(workdir: Pat
             try:
                 model = EcosystemModel(params, seed=1)
             except IfsimError as exc:  # a role class that does not import: one clean line
-                assert "roles:" in str(exc)
+                assert str(exc).startswith("roles")
                 return
             model.run(2)
 

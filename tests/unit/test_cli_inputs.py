@@ -123,8 +123,8 @@ def test_a_bad_roles_class_in_the_specs_scenario_stops_the_sweep_before_it_start
 
 
 def test_a_sweep_whose_every_run_fails_lists_its_failed_runs(here: Path, capsys) -> None:
-    # the class loads (so the check passes) but cannot be a platform: every run raises
-    spec = write_spec(here, name="allfail", roles='platform = "ifsim.ecosystem.ledger:Ledger"',
+    # a platform subclass (so the check passes) that cannot be built: every run raises
+    spec = write_spec(here, name="allfail", roles='platform = "conftest:BrokenPlatform"',
                       samples=3)
     code = cli.main(["sweep", str(spec), "--executor", "sequential"])
     captured = capsys.readouterr()
@@ -132,8 +132,8 @@ def test_a_sweep_whose_every_run_fails_lists_its_failed_runs(here: Path, capsys)
     assert "Traceback" not in captured.err + captured.out
     assert "0/3 runs done, 3 failed" in captured.out
     failures = captured.err.splitlines()
-    assert failures == [f"ifsim: run {n} failed: TypeError: Ledger.__init__() got an "
-                        f"unexpected keyword argument 'kind'" for n in (1, 2, 3)]
+    assert failures == [f"ifsim: run {n} failed: RuntimeError: this platform cannot be built"
+                        for n in (1, 2, 3)]
 
 
 # -- ifsim replay / show / export: ids -------------------------------------------------
