@@ -116,3 +116,22 @@ class BrokenPlatform(__import__("ifsim.agents.platform", fromlist=["Platform"]).
 
     def __init__(self, *args, **kwargs) -> None:
         raise RuntimeError("this platform cannot be built")
+
+
+def empty_store_url(backend: str, tmp_path: Path) -> str:
+    """A store URL with no ifsim tables: a new SQLite file under ``tmp_path``, or the
+    PostgreSQL database of IFSIM_TEST_PG_URL with ifsim's tables dropped."""
+    import os
+
+    import sqlalchemy as sa
+
+    from ifsim.results import RunStore
+    from ifsim.results.schema import metadata
+
+    if backend == "sqlite":
+        return RunStore.sqlite_url(tmp_path / "out")
+    url = os.environ["IFSIM_TEST_PG_URL"]
+    engine = sa.create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return url

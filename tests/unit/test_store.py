@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import empty_store_url
 
 from ifsim.results import RunStore, StoreError
-from ifsim.results.schema import metadata
 
 PG_URL = os.environ.get("IFSIM_TEST_PG_URL")
 # The PostgreSQL backend exists only when a server is named, so no run reports it skipped.
@@ -34,12 +34,7 @@ RUN_INFO = {
 
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return RunStore.sqlite_url(tmp_path / "out")
-    engine = sa.create_engine(PG_URL)
-    metadata.drop_all(engine)
-    engine.dispose()
-    return PG_URL
+    return empty_store_url(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import empty_store_url
 from sqlalchemy.exc import OperationalError
 
 from ifsim.experiments import cli
@@ -69,14 +70,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 @pytest.fixture(params=BACKENDS)
 def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return RunStore.sqlite_url(tmp_path / "out")
-    from ifsim.results.schema import metadata
-
-    engine = sa.create_engine(PG_URL)
-    metadata.drop_all(engine)
-    engine.dispose()
-    return PG_URL
+    return empty_store_url(request.param, tmp_path)
 
 
 class HeldLock:
