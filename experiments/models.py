@@ -22,7 +22,7 @@ import pandas as pd
 from ifsim.ecosystem.errors import ParameterError, ScenarioError
 from ifsim.ecosystem.events import EVENT_COLUMNS
 from ifsim.experiments.runner import RunResult, run_one
-from ifsim.experiments.spec import ExperimentSpec, SpecError
+from ifsim.experiments.spec import ExperimentSpec, SpecError, check_integer_factor
 
 
 @functools.lru_cache(maxsize=16)
@@ -52,6 +52,8 @@ class IfsimModel:
                 raise SpecError(f"{key}: unknown parameter (see `ifsim params`)")
             if isinstance(default, bool) or not isinstance(default, int | float):
                 raise SpecError(f"{key}: only numeric parameters can be factors")
+            if isinstance(default, int):
+                check_integer_factor(factor, where)
             values = factor.levels or (factor.low, factor.high)
             for value in values:
                 try:

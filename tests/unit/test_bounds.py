@@ -280,6 +280,19 @@ def test_integer_factor_levels_must_be_whole_numbers() -> None:
         check_integer_factor(Factor("world.n_platforms", levels=(float("inf"),)))
 
 
+def test_the_ecosystem_model_refuses_fractional_levels_of_an_integer_parameter() -> None:
+    """A level of 5.5 platforms would have been rounded silently to 6 before."""
+    from ifsim.experiments.models import get_model
+
+    data = spec_data(design__kind="factorial") | {"factors": {"world.n_platforms": [5, 5.5]}}
+    spec = ExperimentSpec.from_dict(data)
+    with pytest.raises(SpecError, match=r'"world.n_platforms": 5.5 is not allowed .*whole'):
+        get_model("ifsim").check(spec, "spec")
+    whole = ExperimentSpec.from_dict(spec_data(design__kind="factorial")
+                                     | {"factors": {"world.n_platforms": [5, 6]}})
+    get_model("ifsim").check(whole, "spec")
+
+
 def test_design_plan_refuses_a_hand_built_oversized_spec() -> None:
     from ifsim.experiments.design import plan
 
