@@ -93,7 +93,7 @@ class Bank(mesa.Agent):
                    + sum(f.held_at_bank_cents for f in self._firms()))
         custody = sum(self._custody_cents(p) for p in self._custodied())
         self._transfer(model.accounts["world.economy"], self.own_account, lent_on,
-                       model.params.macro.lending_rate_annual, "bank lending income")
+                       model.macro.lending_rate_annual, "bank lending income")
         self._transfer(model.accounts["world.economy"], self.own_account, custody,
                        model.macro.market_rate_annual, "bank interbank income on custody")
 
@@ -103,11 +103,11 @@ class Bank(mesa.Agent):
         rates = model.params
         accounts = self._investor_accounts()
         ledger.transfer_batch(own, accounts, _interest(ledger.balances(accounts),
-                                                       rates.macro.deposit_rate_annual),
+                                                       model.macro.deposit_rate_annual),
                               "deposit interest")
         for firm in self._firms():
             self._transfer(own, firm.own_account, firm.held_at_bank_cents,
-                           rates.macro.deposit_rate_annual, "reserve interest")
+                           model.macro.deposit_rate_annual, "reserve interest")
         fund_rate = model.macro.market_rate_annual + rates.fund.deposit_spread_annual
         for fund in self._funds():
             self._transfer(own, fund.cash_account, ledger.balance(fund.deposit_account),

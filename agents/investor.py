@@ -166,7 +166,7 @@ class Investor(mesa.Agent):
         util_slots, util_best, best_platform = cls._platform_utilities(model, who)
         util_fund = np.where(pop.fund_user[who], model.fund_yields()[pop.payment_firm[who]],
                              -np.inf)
-        util_dep = np.full(len(who), model.params.macro.deposit_rate_annual)
+        util_dep = np.full(len(who), model.macro.deposit_rate_annual)
         utils = np.column_stack([util_dep, util_fund, util_best])
         z = p.choice_sensitivity * (utils - utils.max(axis=1, keepdims=True))
         shares = np.exp(z)

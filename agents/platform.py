@@ -198,7 +198,7 @@ class Platform(mesa.Agent):
     def price(self, est_pd_annual: np.ndarray) -> np.ndarray:
         """Loan rate: reference (bank lending) rate + risk premium + margin."""
         p = self.model.params
-        return (p.macro.lending_rate_annual + p.platform.risk_premium_multiplier
+        return (self.model.macro.lending_rate_annual + p.platform.risk_premium_multiplier
                 * est_pd_annual + p.platform.margin_annual)
 
     def screen(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

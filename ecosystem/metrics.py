@@ -112,6 +112,16 @@ def market_rate_annual(model) -> float:
     return float(model.macro.market_rate_annual)
 
 
+def deposit_rate_annual(model) -> float:
+    """Bank 1-year deposit rate this week (a constant or a dated path)."""
+    return float(model.macro.deposit_rate_annual)
+
+
+def lending_rate_annual(model) -> float:
+    """Benchmark lending rate this week, the reference for loan pricing."""
+    return float(model.macro.lending_rate_annual)
+
+
 def macro_factor(model) -> float:
     """Common credit factor (negative: bad times)."""
     return float(model.macro.factor)
@@ -148,7 +158,8 @@ REPORTERS = {f.__name__: f for f in (
     investor_deposits_cents, investor_mmf_cents, investor_p2p_cents, payment_float_cents,
     fund_assets_cents, fund_yield_annual, investor_losses_cents, investor_writeoffs_cents,
     investor_recoveries_cents, investor_promised_cents,
-    avg_advertised_yield_annual, market_rate_annual, macro_factor, platform_hhi,
+    avg_advertised_yield_annual, market_rate_annual, deposit_rate_annual,
+    lending_rate_annual, macro_factor, platform_hhi,
     fund_net_outflow_share, distressed_borrower_share, guarantors_alive,
 )}
 
@@ -169,6 +180,8 @@ def summary(model) -> dict[str, Any]:
     frame = timeseries_frame(model)
     return {
         "steps": int(model.steps),
+        "start_date": model.params.world.start_date,
+        "end_date": model.date.isoformat(),
         "platforms_alive": platforms_alive(model),
         "platform_failures": int(sum(causes.values())),
         "failures_by_cause": dict(sorted(causes.items())),

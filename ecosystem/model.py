@@ -117,7 +117,8 @@ class EcosystemModel(mesa.Model):
         self.accounts = {name: self.ledger.open_account(name, AccountKind.EXTERNAL)
                          for name in EXTERNAL_ACCOUNTS}
         self.roles = role_classes(self.params)
-        self.macro = Macro(self.params.macro, self.rng)
+        self.macro = Macro(self.params.macro, self.rng, self.params.world.start_date,
+                           self.params.world.steps)
         self.loans = LoanBook()
         self.exits, self.recoveries, self.campaigns = Exits(self), Recoveries(self), \
             Campaigns(self)
@@ -406,7 +407,7 @@ class EcosystemModel(mesa.Model):
         self.events.step = self.steps
         self.step_stats = defaultdict(int)
         self.fee_income_cents[:] = 0
-        self.macro.advance()
+        self.macro.advance(self.steps)
         for platform in self.platforms:
             platform.start_week()
         incidents.strike(self)

@@ -217,6 +217,36 @@ class MacroParams(ParamGroup):
                                        source=FREE + "; the example specs sweep 0-0.4, "
                                                      "macro_shock sets 0.3, the platform-types "
                                                      "experiment 0.12 and 0.35")
+    deposit_rate_path: str = param("", "dated series", "1-year deposit rate by date: a "
+                                   "shipped series name or a CSV file (ecosystem/paths.py); "
+                                   "empty: deposit_rate_annual throughout", source=SETTING
+                                   + "; china_2013 uses china_deposit_rate_1y (PBoC, "
+                                     "ecosystem/data/series/SOURCES.md)")
+    lending_rate_path: str = param("", "dated series", "benchmark lending rate by date "
+                                   "(reference for loan pricing); empty: lending_rate_annual "
+                                   "throughout", source=SETTING + "; china_2013 uses "
+                                   "china_lending_rate_1y (PBoC benchmark, then the LPR)")
+    market_rate_path: str = param("", "dated series", "centre of the interbank rate by date: "
+                                  "the rate moves around it by the AR(1) deviation above; "
+                                  "empty: market_rate_mean_annual throughout", source=SETTING
+                                  + "; china_2013 uses china_shibor_3m (month-end 3-month "
+                                    "SHIBOR)")
+    factor_path: str = param("", "dated series", "centre of the common credit factor z by "
+                             "date (negative: bad times); z moves around it by its AR(1); "
+                             "empty: 0 throughout", source=SETTING + "; no series is shipped "
+                             "(docs/data has none for the macro or real-estate cycle)")
+
+    def check(self) -> None:
+        from ifsim.ecosystem.paths import load_series
+
+        for name in ("deposit_rate_path", "lending_rate_path", "market_rate_path",
+                     "factor_path"):
+            reference = getattr(self, name)
+            if reference:
+                try:
+                    load_series(reference)
+                except ParameterError as exc:
+                    self.fail(name, reference, str(exc))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ifsim.ecosystem.errors import ParameterError, ScenarioError
 from ifsim.ecosystem.params import Params
+from ifsim.ecosystem.paths import resolve_reference
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -85,10 +86,25 @@ def load_scenario(name_or_path: str = "baseline", overrides: list[str] | None = 
     data = _read_toml(path)
     data.pop("scenario", None)
     try:
+        resolve_series(data, path.parent)
         params = Params.from_dict(data)
     except ParameterError as exc:
         raise ParameterError(f"{path.name}: {exc}") from None
     return path.stem, apply_overrides(params, overrides or [])
+
+
+def resolve_series(data: dict[str, Any], base_dir: Path) -> None:
+    """Make the dated series a scenario names (``macro.*_path``) absolute, from the
+    directory of the file that names them (``ecosystem/paths.py``), in place."""
+    macro = data.get("macro")
+    if not isinstance(macro, dict):
+        return
+    for name, value in macro.items():
+        if name.endswith("_path") and isinstance(value, str) and value:
+            try:
+                macro[name] = resolve_reference(value, base_dir)
+            except ParameterError as exc:
+                raise ParameterError(f"macro.{name} = {value!r}: {exc}") from None
 
 
 def apply_overrides(params: Params, overrides: list[str]) -> Params:
@@ -103,6 +119,7 @@ def apply_overrides(params: Params, overrides: list[str]) -> Params:
                                  f"(known: {', '.join(data)})")
         data[section][name] = value
     try:
+        resolve_series(data, Path.cwd())
         return Params.from_dict(data)
     except ParameterError as exc:
         raise ParameterError(f"--set: {exc}") from None

@@ -45,7 +45,8 @@ MECHANISM_MODULES = {
 SUPPORT_MODULES = {
     "ecosystem/__init__.py", "ecosystem/agent_reporters.py", "ecosystem/contracts.py",
     "ecosystem/errors.py", "ecosystem/events.py", "ecosystem/metrics.py",
-    "ecosystem/param_reference.py", "ecosystem/params.py", "ecosystem/scenario.py",
+    "ecosystem/param_reference.py", "ecosystem/params.py", "ecosystem/paths.py",
+    "ecosystem/scenario.py",
     "ecosystem/snapshots.py", "agents/__init__.py",
 }
 ODD_SECTIONS = ("Purpose and patterns", "Entities, state variables and scales",
