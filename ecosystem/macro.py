@@ -4,10 +4,11 @@ The interbank market rate follows a mean-reverting AR(1) around its long-run mea
 the 2%-5% range SHIBOR kept in 2013-2018 outside the June 2013 crunch
 (``docs/data/parameter_grounding.md``), or around a dated path such as month-end 3-month
 SHIBOR; the deposit and lending rates are constants or dated paths of the PBoC's
-benchmark rates (``ecosystem/paths.py``, ``ecosystem/data/series/SOURCES.md``). The common factor ``z`` (stationary N(0, 1),
-AR(1)) is the macro and real-estate cycle that correlates borrowers' defaults, as in the
-one-factor Vasicek model behind Basel's credit-risk weights: a borrower with unconditional
-default probability ``pd`` defaults this year with probability
+benchmark rates (``ecosystem/paths.py``, ``ecosystem/data/series/SOURCES.md``). The
+common factor ``z`` (stationary N(0, 1), AR(1)) is the macro and real-estate cycle that
+correlates borrowers' defaults, as in the one-factor Vasicek model behind Basel's
+credit-risk weights: a borrower with unconditional default probability ``pd`` defaults
+this year with probability
 ``Phi((Phi^-1(pd) - sqrt(rho) z) / sqrt(1 - rho))``.
 """
 
