@@ -13,7 +13,8 @@ State lives in :class:`InvestorPopulation` columns; rules are vectorized (docs/d
   loan demand.
 - Beliefs: the perceived loss rate of a platform is a public, exponentially weighted
   average of its disclosed arrears, plus a market-wide news term that jumps with every
-  platform failure and decays (information contagion, domain.md s.4 channel 3).
+  platform failure and decays (information contagion, domain.md s.4 channel 3), plus
+  the risk read from a yield above the market's median (``yield_signal``).
 - Guarantees: investors discount the credit part of a guaranteed platform's perceived
   risk by the share of it its guarantors can observably cover: their capital against the
   losses they would owe on the guaranteed book at the investors' own perceived loss rate
@@ -49,6 +50,7 @@ class InvestorPopulation:
     fund_user: np.ndarray           # bool: uses the payment app's money-market fund
     risk_aversion: np.ndarray       # weight on perceived loss rate
     loss_tolerance_annual: np.ndarray
+    auto_invest: np.ndarray         # bool: its auto-invest tool re-bids what claims repay
     perceived_loss_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
     news_annual: float = 0.0        # market-wide fear from recent failures
 
@@ -115,6 +117,7 @@ class Investor(mesa.Agent):
             fund_user=rng.random(n) < p.mmf_user_share,
             risk_aversion=p.risk_aversion_mean * rng.lognormal(-0.125, 0.5, n),
             loss_tolerance_annual=p.loss_tolerance_mean_annual * rng.lognormal(-0.125, 0.5, n),
+            auto_invest=rng.random(n) < p.auto_invest_share,
         )
         wealth = floor_cents(p.wealth_median_cents * np.exp(rng.normal(0, p.wealth_sigma, n)))
         model.ledger.transfer_batch(model.accounts["world.endowment"], accounts, wealth,
@@ -137,11 +140,40 @@ class Investor(mesa.Agent):
         pop.news_annual += failures * p.panic_per_failure_annual
 
     @classmethod
+    def meet_new_platform(cls, model: mesa.Model) -> None:
+        """A platform entered: with no record of its own yet, investors start from the
+        average they perceive among platforms in business (a newcomer is judged by its
+        sector until its own arrears are disclosed)."""
+        pop = model.investors
+        if pop.perceived_loss_annual.size != len(model.platforms) - 1:
+            return  # beliefs not formed yet: the first update sizes them
+        alive = model.platform_alive_mask()[:-1]
+        prior = float(pop.perceived_loss_annual[alive].mean()) if alive.any() else 0.0
+        pop.perceived_loss_annual = np.append(pop.perceived_loss_annual, prior)
+
+    @classmethod
     def perceived_loss(cls, model: mesa.Model) -> np.ndarray:
-        """Perceived annual loss rate of each platform, news included."""
+        """Perceived annual loss rate of each platform, news included, plus what a yield
+        above the market's says about risk (``yield_signal``)."""
         pop = model.investors
         covered = model.guarantee_coverage(pop.perceived_loss_annual)
-        return pop.perceived_loss_annual * (1.0 - covered) + pop.news_annual
+        return (pop.perceived_loss_annual * (1.0 - covered) + pop.news_annual
+                + cls.yield_signal(model))
+
+    @classmethod
+    def yield_signal(cls, model: mesa.Model) -> np.ndarray:
+        """Risk read from the yield itself: ``investor.yield_suspicion`` times how far a
+        platform's advertised yield exceeds the median among platforms in business. In a
+        market of like borrowers a yield well above the rest must be paid for by risk
+        or by new money ("high yield, low risk" marketing, domain.md section 2; an
+        abnormally high promised return is the first warning sign of a Ponzi scheme in
+        regulators' investor alerts, e.g. US SEC, "Ponzi Schemes: Red Flags")."""
+        yields = model.advertised_yields()
+        alive = model.platform_alive_mask()
+        if not alive.any():
+            return np.zeros(len(yields))
+        median = float(np.median(yields[alive]))
+        return model.params.investor.yield_suspicion * np.maximum(yields - median, 0.0)
 
     @classmethod
     def ask_back_from_feared_platforms(cls, model: mesa.Model) -> None:
@@ -150,7 +182,7 @@ class Investor(mesa.Agent):
         fear = cls.perceived_loss(model)
         slot_fear = np.where(hold.held, fear[np.maximum(hold.platform, 0)], 0.0)
         scared = hold.held & (slot_fear > pop.loss_tolerance_annual[:, None])
-        hold.request(scared, hold.units)
+        hold.request(scared, hold.units, model.steps)
 
     @classmethod
     def rebalance(cls, model: mesa.Model) -> Orders:
@@ -162,6 +194,10 @@ class Investor(mesa.Agent):
         deposit = model.ledger.balances(pop.account[who])
         fund = model.fund_holdings_of(who)
         wealth = deposit + fund + slot_value.sum(axis=1)
+        # bids wait in the deposit but are already meant for platforms
+        bids = hold.bid_cents[who]
+        p2p_now = slot_value.sum(axis=1) + bids.sum(axis=1)
+        free_deposit = deposit - bids.sum(axis=1)
 
         util_slots, util_best, best_platform = cls._platform_utilities(model, who)
         util_fund = np.where(pop.fund_user[who], model.fund_yields()[pop.payment_firm[who]],
@@ -176,11 +212,12 @@ class Investor(mesa.Agent):
         # of the P2P target goes to deposits
         target[:, 2] = np.minimum(target[:, 2], floor_cents(wealth * p.max_p2p_share))
 
-        invest = np.clip(target[:, 2] - slot_value.sum(axis=1), 0, deposit)
+        invest = np.clip(target[:, 2] - p2p_now, 0, np.maximum(free_deposit, 0))
         invest = np.where((invest >= MIN_ORDER_CENTS) & (best_platform >= 0), invest, 0)
-        cls._ask_back_excess(model, who, slot_value, util_slots, target[:, 2])
+        excess = cls._withdraw_bids(model, who, p2p_now - target[:, 2])
+        cls._ask_back_excess(model, who, slot_value, util_slots, excess)
         fund_gap = target[:, 1] - fund
-        subscribe = np.clip(fund_gap, 0, deposit - invest)
+        subscribe = np.clip(fund_gap, 0, np.maximum(free_deposit - invest, 0))
         subscribe = np.where(subscribe >= MIN_ORDER_CENTS, subscribe, 0)
         redeem = np.where(-fund_gap >= MIN_ORDER_CENTS, -fund_gap, 0)
         buy = invest > 0
@@ -201,7 +238,7 @@ class Investor(mesa.Agent):
         # Idle money in a pool earns nothing, so what an investor can expect is the
         # advertised yield times the share of the pool that is lent out.
         yields = model.advertised_yields() * model.platform_utilization()
-        alive = model.platform_alive_mask()
+        alive = np.array([pl.sells_now() for pl in model.platforms], bool)
         util_platform = yields - pop.risk_aversion[who, None] * cls.perceived_loss(model)
         util_platform = util_platform - p.p2p_distrust_annual
         util_platform[:, ~alive] = -np.inf
@@ -222,11 +259,24 @@ class Investor(mesa.Agent):
         return util_slots, util_best, best_platform
 
     @classmethod
-    def _ask_back_excess(cls, model: mesa.Model, who: np.ndarray, slot_value: np.ndarray,
-                         util_slots: np.ndarray, target_p2p: np.ndarray) -> None:
-        """Ask back what exceeds the P2P target, from the least attractive holding."""
+    def _withdraw_bids(cls, model: mesa.Model, who: np.ndarray,
+                       excess: np.ndarray) -> np.ndarray:
+        """Cut standing bids first when P2P exceeds its target (nothing to sell: the
+        money never left the deposit). Returns the excess still to ask back."""
         hold = model.holdings
-        excess = slot_value.sum(axis=1) - target_p2p
+        bids = hold.bid_cents[who]
+        total = bids.sum(axis=1)
+        cut = np.clip(excess, 0, total)
+        keep = np.divide(total - cut, total, out=np.ones(len(who)), where=total > 0)
+        hold.bid_cents[who] = np.floor(bids * keep[:, None]).astype(np.int64)
+        hold.close_empty()
+        return np.maximum(excess, 0) - cut
+
+    @classmethod
+    def _ask_back_excess(cls, model: mesa.Model, who: np.ndarray, slot_value: np.ndarray,
+                         util_slots: np.ndarray, excess: np.ndarray) -> None:
+        """Ask back the excess over the P2P target, from the least attractive holding."""
+        hold = model.holdings
         worst = np.where(np.isfinite(util_slots), util_slots, np.inf).argmin(axis=1)
         worst_value = slot_value[np.arange(len(who)), worst]
         act = (excess >= MIN_ORDER_CENTS) & (worst_value > 0)
@@ -239,4 +289,4 @@ class Investor(mesa.Agent):
         mask[rows, slots] = True
         amounts = np.zeros(hold.units.shape, np.int64)
         amounts[rows, slots] = units
-        hold.request(mask, amounts)
+        hold.request(mask, amounts, model.steps)

@@ -109,6 +109,10 @@ class PaymentFirm(mesa.Agent):
         if owed_to_bank:
             np.add.at(self.owed_to_bank_cents, positions, amounts)
 
+    def add_platform(self) -> None:
+        """Bill a platform that entered like the others."""
+        self.fees_due_cents = np.append(self.fees_due_cents, 0)
+
     def take_fees_due(self, platform: int) -> int:
         """Fees a platform owes for this week's settlements (reset once billed)."""
         due = int(self.fees_due_cents[platform])

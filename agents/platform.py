@@ -65,6 +65,10 @@ class Platform(mesa.Agent):
         self.operating_cost_cents_weekly = operating_cost_cents_weekly
         self.security_spend_share = security_spend_share
         self.guarantors: list[int] = []
+        self.entered_step = model.steps            # 0 for the platforms of week 0
+        self.margin_annual = model.params.platform.margin_annual   # moves with competition
+        self.product_mix = np.zeros(0)             # weights over product terms (products)
+        self.transfer_queue_cents = 0              # claims offered and not yet sold
         self.alive = True
         self.failure_cause: str | None = None
         self.failed_step: int | None = None
@@ -84,6 +88,8 @@ class Platform(mesa.Agent):
         self.fictitious_cents = 0
         self.guaranteed_arrears_cents = 0
         self.owner_cashflow_cents_weekly = 0.0     # average weekly change in own money
+        self.revenue_cents_weekly = 0.0            # average weekly fee revenue
+        self.cost_cents_weekly = 0.0               # average weekly costs and fees paid
         self._own_at_week_start = 0
         self.abscond_penalty_cents = 0             # this owner's sanction if caught
         self.owners_caught = False
@@ -199,7 +205,21 @@ class Platform(mesa.Agent):
         """Loan rate: reference (bank lending) rate + risk premium + margin."""
         p = self.model.params
         return (self.model.macro.lending_rate_annual + p.platform.risk_premium_multiplier
-                * est_pd_annual + p.platform.margin_annual)
+                * est_pd_annual + self.margin_annual)
+
+    def adjust_margin(self, unfunded_cents: int, waiting_cents: int) -> None:
+        """Competition on price: a platform that turned away loans it approved for want
+        of money raises its margin, one whose money waits unlent (investors' bids, or a
+        fund pool's cash beyond its buffer) cuts it, by ``platform.margin_step_annual``
+        times the excess demand share (a Walrasian price adjustment, one platform at a
+        time; borrowers compare margins when they choose, ``markets.choose_lenders``)."""
+        total = unfunded_cents + waiting_cents
+        if total <= 0 or not self.alive:
+            return
+        p = self.model.params.platform
+        excess = (unfunded_cents - waiting_cents) / total
+        self.margin_annual = float(np.clip(self.margin_annual + p.margin_step_annual * excess,
+                                           0.0, 3 * p.margin_annual))
 
     def screen(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Approve applications whose estimated PD is under the cut-off and whose price
@@ -216,6 +236,18 @@ class Platform(mesa.Agent):
             return asked
         return np.ceil(asked * self.model.params.platform.fund_pool_term_multiplier).astype(
             np.int64)
+
+    def sells_now(self) -> bool:
+        """Whether it takes new money this week: a fund pool stops selling products while
+        its cash is more than twice its buffer (money it cannot lend would have to earn
+        the promised yield from its capital: "标的不足", not enough loans to offer);
+        other platforms take money whenever they are in service."""
+        if not self.in_service():
+            return False
+        if self.kind != PlatformType.FUND_POOL:
+            return True
+        buffer = 2 * self.model.params.platform.fund_pool_cash_share * self.pool_value_cents()
+        return self.pool_cash_cents() <= buffer
 
     def lendable_cents(self) -> int:
         """Pool cash available for new loans."""
@@ -277,8 +309,11 @@ class Platform(mesa.Agent):
         p = self.model.params.platform
         diverted = min(floor_cents(amount_cents * p.ponzi_diversion_share),
                        self.pool_cash_cents())
-        if diverted <= 0:
-            return
+        if diverted > 0:
+            self._book_fictitious(diverted)
+
+    def _book_fictitious(self, diverted: int) -> None:
+        """Move pool cash to the owners against a fictitious loan at face value."""
         self.model.ledger.transfer(self.pool_account, self.own_account, diverted,
                                    "self-financing through fictitious loans")
         self.model.loans.add(
@@ -287,6 +322,16 @@ class Platform(mesa.Agent):
             instalment_cents=np.array([0]), rate_annual=np.array([0.0]),
             term_weeks=np.array([520]), purpose=np.array([1]), status=0,
             originated_step=self.model.steps, kind=LoanKind.FICTITIOUS)
+
+    def divert_idle_cash(self, upcoming_cents: int) -> None:
+        """A Ponzi scheme keeps in its pool only what its products falling due in the
+        next weeks will need, and books the rest as fictitious loans to its owners
+        (self-financing, 自融): new money pays old investors, none of it waits."""
+        if self.kind != PlatformType.PONZI or not self.alive:
+            return
+        excess = self.pool_cash_cents() - upcoming_cents
+        if excess > 0:
+            self._book_fictitious(excess)
 
     def ponzi_cannot_pay(self, requested_cents: int) -> bool:
         """Inflows over four weeks below the ratio times what investors ask back: the
@@ -323,11 +368,20 @@ class Platform(mesa.Agent):
                           "custody fee"))
         for firm in model.payment_firms:
             bills.append((firm.own_account, firm.take_fees_due(self.idx), "payment fee"))
+        self.note_operating_result(int(model.fee_income_cents[self.idx]),
+                                   sum(amount for _, amount, _ in bills))
         for dst, amount, reason in bills:
             paid = min(amount, model.ledger.balance(self.own_account))
             model.ledger.transfer(self.own_account, dst, paid, reason)
             if paid < amount and self.alive:
                 self.fail(FailureCause.INSOLVENT, f"could not pay {reason}")
+
+    def note_operating_result(self, revenue_cents: int, cost_cents: int) -> None:
+        """Average weekly fee revenue and costs: the disclosed operating result that
+        would-be entrants read (``ecosystem/entry.py``), unlike the owners' cash flow it
+        leaves out money diverted or put in by the owners."""
+        self.revenue_cents_weekly = 0.9 * self.revenue_cents_weekly + 0.1 * revenue_cents
+        self.cost_cents_weekly = 0.9 * self.cost_cents_weekly + 0.1 * cost_cents
 
     def fund_risk_pool(self, fee_income_cents: int) -> None:
         """A guaranteed platform puts a share of its fee income into its risk pool."""
@@ -340,9 +394,11 @@ class Platform(mesa.Agent):
 
     # -- failure ----------------------------------------------------------------------
     def check_liquidity(self, queued_cents: int) -> None:
-        """A run: unmet withdrawals above a share of the pool for too many weeks."""
+        """A run: unmet withdrawals above a share of the pool for too many weeks. A
+        platform funded from bids owes no redemption (holders of loan claims exit by
+        selling them, backers wait for their projects), so a queue is no failure of its."""
         p = self.model.params.platform
-        if not self.alive:
+        if not self.alive or self.kind.funded_by_bids:
             return
         value = max(self.pool_value_cents(), 1)
         self.run_weeks = self.run_weeks + 1 if queued_cents > p.illiquid_queue_share * value \
@@ -371,7 +427,8 @@ class Platform(mesa.Agent):
         self.failed_step = self.model.steps
         exposure = self.pool_value_cents()
         self.model.exits.leave(self, cause)
-        self.model.events.log("platform_failure", self.name, cause.value, exposure,
+        kind = "platform_exit" if cause == FailureCause.WOUND_DOWN else "platform_failure"
+        self.model.events.log(kind, self.name, cause.value, exposure,
                               detail or f"type={self.kind.label} custody={self.has_custody}")
 
     # -- the owners' decision to abscond ---------------------------------------------

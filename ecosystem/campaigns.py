@@ -1,9 +1,10 @@
 """Crowdfunding campaigns (众筹; sources 000 and 002, docs/bibliography.md; domain.md s.3).
 
 A project on a crowdfunding platform asks for a goal and has ``crowdfunding_campaign_weeks``
-to raise it, all or nothing: each week the platform moves backers' money from its pool
-into the campaign's escrow; if the goal is reached by the deadline the money goes to the
-project, otherwise it goes back to the pool. Lending campaigns then become ordinary
+to raise it, all or nothing: each week backers' pledges move from their own accounts
+(their bids on the platform, ``ecosystem/claims.py``) into the campaign's escrow; if the
+goal is reached by the deadline the money goes to the project, otherwise it goes back
+to the pool, which pays it out to its backers the same week. Lending campaigns then become ordinary
 loans. Reward campaigns (奖励众筹) pay backers in goods: the pledge is booked as a reward
 claim that is settled at its maturity with goods worth the pledge if the project
 survives, and written off as the backers' loss if the project has failed (its owner is
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ifsim.ecosystem import claims
 from ifsim.ecosystem.contracts import LoanKind
 from ifsim.ecosystem.loans import LoanStatus
 from ifsim.ecosystem.markets import pay_in_kind
@@ -36,11 +38,27 @@ class Campaigns:
                 "app": {k: v[i] for k, v in apps.items()}, "raised": 0, "reward": reward,
                 "deadline": self.model.steps + p.crowdfunding_campaign_weeks})
 
+    def asked_cents(self, borrowers: np.ndarray, platforms: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """What open campaigns ask for on behalf of each borrower: in all, and on the
+        given platform (a campaign becomes debt when it closes, so caps count it now)."""
+        total = np.zeros(len(borrowers), np.int64)
+        here = np.zeros(len(borrowers), np.int64)
+        for campaign in self.open:
+            app = campaign["app"]
+            mine = borrowers == int(app["borrower"])
+            if mine.any():
+                amount = int(app["amount_cents"])
+                total[mine] += amount
+                here[mine & (platforms == int(app["platform"]))] += amount
+        return total, here
+
     def raise_and_close(self) -> dict[str, np.ndarray] | None:
         """Move pool money into escrow; close campaigns at their deadline.
 
         Returns the funded lending and reward campaigns as applications to book.
         """
+        self._collect_pledges()
         funded, still_open = [], []
         for campaign in self.open:
             platform = self.model.platforms[int(campaign["app"]["platform"])]
@@ -56,6 +74,23 @@ class Campaigns:
                 still_open.append(campaign)
         self.open = still_open
         return self._release(funded) if funded else None
+
+    def _collect_pledges(self) -> None:
+        """Backers pledge from their bids (``claims``): each platform draws into its pool
+        what its open campaigns still lack and its cash does not cover."""
+        model = self.model
+        want = np.zeros(len(model.platforms), np.int64)
+        for campaign in self.open:
+            platform = model.platforms[int(campaign["app"]["platform"])]
+            if platform.alive and platform.in_service():
+                want[platform.idx] += int(campaign["app"]["amount_cents"]) - campaign["raised"]
+        if not want.any():
+            return
+        cash = np.array([p.pool_cash_cents() for p in model.platforms], np.int64)
+        need = np.minimum(want - cash, claims.bids_by_platform(model))
+        if (need > 0).any():
+            claims.draw_from_bids(model, np.maximum(need, 0), "pledge to a crowdfunding "
+                                                              "campaign")
 
     def _escrow(self, platform, campaign: dict) -> None:
         want = int(campaign["app"]["amount_cents"]) - campaign["raised"]

@@ -19,6 +19,22 @@ class PlatformType(IntEnum):
         """Lower-case name used in tables and JSON."""
         return self.name.lower()
 
+    @property
+    def sells_loan_claims(self) -> bool:
+        """Investors fund named loans from their bids and exit on the transfer market."""
+        return self in (PlatformType.INTERMEDIARY, PlatformType.GUARANTEED)
+
+    @property
+    def funded_by_bids(self) -> bool:
+        """Investors' money waits in their own accounts until a loan or campaign takes it,
+        and what the platform collects is paid out to them at once."""
+        return self.sells_loan_claims or self == PlatformType.CROWDFUNDING
+
+    @property
+    def sells_products(self) -> bool:
+        """Investors buy fixed-term products at a promised yield that mature in cash."""
+        return self in (PlatformType.FUND_POOL, PlatformType.PONZI)
+
 
 class LoanKind(IntEnum):
     """What stands behind a row of the loan book."""
@@ -36,6 +52,7 @@ class FailureCause(StrEnum):
     ABSCONDED = "absconded"
     HACKED = "hacked"
     ORDERED = "ordered to exit"
+    WOUND_DOWN = "wound down"   # the owners' own decision to stop (ecosystem/entry.py)
 
 
 # Owners gone and records lost: a disorderly collapse rather than an orderly wind-down.

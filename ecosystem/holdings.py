@@ -8,8 +8,20 @@ book: repayments raise every unit's value and write-offs lower it, which is how 
 bear credit risk under the information-intermediary model (domain.md section 3).
 
 An investor holds at most ``max_platforms_held`` platforms (slots), so diversification is
-a parameter. Withdrawals are requests for units, filled pro rata from the pool's cash:
-loans cannot be called in, so a pool whose requests exceed its cash has a queue (a run).
+a parameter. What a slot's units are, and how they are left, depends on the platform's
+contract (domain.md section 3; ``ecosystem/contracts.py``):
+
+- on an information intermediary or guaranteed platform the units are claims on its
+  loans, bought as loans are funded from the holders' **bids** (money that waits in the
+  investor's own account, ``bid_cents``, until a loan takes it) and left only by
+  selling them on the platform's transfer market (债权转让) to other investors' bids, in
+  the order the sellers asked (``requested_step``): the queue of ``pending_units``;
+- on a fund pool or Ponzi scheme the units are fixed-term products that mature at
+  ``maturity_step``: a request to leave waits for maturity, when the platform owes the
+  promised value in cash; an unrequested product rolls over for another ``term_weeks``;
+- on a crowdfunding platform, and on any platform that has failed, requests are filled
+  pro rata from the pool's cash, and a failed platform pays out all its cash to all
+  holders as its loans are collected.
 
 Losses are measured per investor and platform from money, not promises (docs/design.md s.4):
 ``paid_in`` is every cent the investor put in, ``got_back`` every cent (or good) it got
@@ -37,9 +49,17 @@ class Holdings:
         self.pending_units = np.zeros((n_investors, slots), dtype=np.int64)
         self.paid_in_cents = np.zeros((n_investors, slots), dtype=np.int64)
         self.got_back_cents = np.zeros((n_investors, slots), dtype=np.int64)
+        self.bid_cents = np.zeros((n_investors, slots), dtype=np.int64)
+        self.requested_step = np.zeros((n_investors, slots), dtype=np.int64)
+        self.maturity_step = np.zeros((n_investors, slots), dtype=np.int64)
+        self.term_weeks = np.zeros((n_investors, slots), dtype=np.int64)
         # closed positions: (investor, platform) -> (paid in, got back)
         self.closed: dict[tuple[int, int], tuple[int, int]] = {}
         self.closed_loss_cents = np.zeros(n_platforms, dtype=np.int64)
+
+    def add_platform(self) -> None:
+        """Make room for a platform that entered (its loss tally starts at 0)."""
+        self.closed_loss_cents = np.append(self.closed_loss_cents, 0)
 
     @property
     def held(self) -> np.ndarray:
@@ -66,9 +86,10 @@ class Holdings:
         return np.where(ok, slot, -1)
 
     def add_units(self, investors: np.ndarray, platforms: np.ndarray, units: np.ndarray,
-                  paid_cents: np.ndarray) -> None:
+                  paid_cents: np.ndarray) -> np.ndarray:
         """Credit new units bought for ``paid_cents``; each investor appears at most once
-        and must have a slot. A returning investor's earlier totals come back with it."""
+        and must have a slot. A returning investor's earlier totals come back with it.
+        Returns the slots used."""
         slots = self.slot_for(investors, platforms)
         if (slots < 0).any():
             raise ValueError("add_units: an investor has no free slot for the platform")
@@ -78,6 +99,7 @@ class Holdings:
         self.paid_in_cents[investors, slots] += paid_cents
         if self.closed and opened.any():
             self._reopen(investors[opened], slots[opened], platforms[opened])
+        return slots
 
     def _reopen(self, investors: np.ndarray, slots: np.ndarray, platforms: np.ndarray) -> None:
         for inv, slot, pl in zip(investors.tolist(), slots.tolist(), platforms.tolist(),
@@ -92,18 +114,40 @@ class Holdings:
         """Money (or goods, at value) paid out to each slot's holder."""
         self.got_back_cents += pay_cents
 
-    def request(self, mask: np.ndarray, units: np.ndarray) -> None:
-        """Ask back ``units`` on the masked slots (capped at the units held)."""
+    def request(self, mask: np.ndarray, units: np.ndarray, step: int = 0) -> None:
+        """Ask back ``units`` on the masked slots (capped at the units held); a slot that
+        had no request takes its place in the queue at ``step``."""
         want = np.minimum(self.pending_units + np.where(mask, units, 0), self.units)
+        new = (self.pending_units == 0) & (want > 0)
+        self.requested_step = np.where(new, step, self.requested_step)
         self.pending_units = np.where(self.held, want, 0)
 
     def cancel(self, units: np.ndarray) -> None:
         """Remove redeemed units (and their requests); close slots that are emptied."""
         self.units -= units
         self.pending_units = np.maximum(self.pending_units - units, 0)
-        emptied = self.held & (self.units <= 0)
+        self.close_empty()
+
+    def close_empty(self) -> None:
+        """Close slots with neither units nor a bid left."""
+        emptied = self.held & (self.units <= 0) & (self.bid_cents <= 0)
         if emptied.any():
             self._close(emptied)
+
+    # -- bids on loan-claim platforms -------------------------------------------------
+    def place_bids(self, investors: np.ndarray, platforms: np.ndarray,
+                   amounts: np.ndarray) -> np.ndarray:
+        """Add standing bids (each investor at most once; needs a slot for the
+        platform). Returns the amounts placed (0 where the investor had no slot)."""
+        slots = self.slot_for(investors, platforms)
+        ok = slots >= 0
+        inv, sl, pl = investors[ok], slots[ok], platforms[ok]
+        opened = self.platform[inv, sl] == EMPTY
+        self.platform[inv, sl] = pl
+        self.bid_cents[inv, sl] += amounts[ok]
+        if self.closed and opened.any():
+            self._reopen(inv[opened], sl[opened], pl[opened])
+        return np.where(ok, amounts, 0)
 
     def _close(self, emptied: np.ndarray) -> None:
         investors, slots = np.nonzero(emptied)
@@ -114,7 +158,8 @@ class Holdings:
             self.closed[(inv, pl)] = (p_in, g_out)
             self.closed_loss_cents[pl] += max(p_in - g_out, 0)
         for column in (self.units, self.pending_units, self.paid_in_cents,
-                       self.got_back_cents):
+                       self.got_back_cents, self.bid_cents, self.requested_step,
+                       self.maturity_step, self.term_weeks):
             column[emptied] = 0
         self.platform[emptied] = EMPTY
 

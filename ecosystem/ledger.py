@@ -174,10 +174,10 @@ class Ledger:
             return
         src = np.asarray(src)
         np.subtract.at(self._balances, src, amounts)
-        payers = np.unique(src)
-        internal = payers[self._kinds[payers] != AccountKind.EXTERNAL]
+        internal = src[self._kinds[src] != AccountKind.EXTERNAL]  # repeats are harmless
         if internal.size and self._balances[internal].min() < 0:
-            n_short = int((self._balances[internal] < 0).sum())
+            payers = np.unique(internal)
+            n_short = int((self._balances[payers] < 0).sum())
             np.add.at(self._balances, src, amounts)  # roll back: all or nothing
             raise InsufficientFundsError(
                 f"batch transfer for {reason} would overdraw {n_short} internal account(s)")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ifsim.ecosystem import claims, products
 from ifsim.ecosystem.contracts import FailureCause, PlatformType
 from ifsim.ecosystem.loans import LoanStatus, instalment_cents
+from ifsim.ecosystem.macro import logistic
 from ifsim.ecosystem.money import floor_cents, sum_by
 
 
@@ -59,44 +61,55 @@ def release_margins(model, rows: np.ndarray) -> None:
 
 # -- withdrawals and wind-downs ------------------------------------------------------
 def pay_withdrawals(model) -> None:
-    """Fill withdrawal requests from each pool's cash, pro rata; wind down dead pools.
+    """Pay investors out of each pool's cash, as each contract says (``holdings``).
 
-    Alive platforms pay requested units pro rata to the cash they hold (a queue forms when
-    requests exceed cash). Failed platforms pay all their cash out pro rata to all
-    holders every week until the book is collected (orderly wind-down, 清盘).
+    - Loan-claim platforms in business pay all the cash their loans brought in to all
+      holders, pro rata (``claims``): exits go through the transfer market instead.
+    - Fund pools and Ponzi schemes in business pay the products that mature and were
+      asked back, at the promised value, pro rata to the cash they hold (a queue forms
+      when it falls short: a run); matured products not asked back roll over
+      (``products``).
+    - Crowdfunding platforms in business fill requests pro rata from their cash.
+    - Failed platforms pay all their cash out pro rata to all holders every week until
+      the book is collected (orderly wind-down, 清盘).
     """
     hold, n_p = model.holdings, len(model.platforms)
-    requested = floor_cents(hold.per_platform(hold.pending_units, n_p)
+    products.roll_over(model)
+    due = products.due_mask(model)
+    requested = floor_cents(hold.per_platform(np.where(due, hold.pending_units, 0), n_p)
                             * model.unit_prices_cents())
     for pl in model.platforms:  # a Ponzi scheme runs off when new money dries up
         if pl.ponzi_cannot_pay(int(requested[pl.idx])):
             pl.fail(FailureCause.INSOLVENT, "inflows fell short of promised payouts")
     prices = model.unit_prices_cents()
     cash = np.array([pl.pool_cash_cents() for pl in model.platforms], dtype=np.int64)
-    value = np.array([pl.recoverable_value_cents() for pl in model.platforms],
-                     dtype=np.int64)
+    value = model.recoverable_values_cents()
     alive = model.platform_alive_mask()
     serving = np.array([pl.in_service() for pl in model.platforms], dtype=bool)
-    requested = floor_cents(hold.per_platform(hold.pending_units, n_p) * prices)
+    pays_all = ~alive | claims.bid_platform_mask(model)
+    due = products.due_mask(model)
+    asked = np.where(due, hold.pending_units, 0)
+    requested = floor_cents(hold.per_platform(asked, n_p) * prices)
     with np.errstate(divide="ignore", invalid="ignore"):
-        fill_alive = np.where((requested > 0) & serving,
+        fill_asked = np.where((requested > 0) & serving,
                               np.minimum(cash / requested, 1.0), 0.0)
-        fill_dead = np.where(value > 0, np.minimum(cash / value, 1.0), 1.0)
+        fill_all = np.where(value > 0, np.minimum(cash / value, 1.0), 1.0)
     slot_p = np.maximum(hold.platform, 0)
-    base_units = np.where(alive[slot_p], hold.pending_units, hold.units)
-    fill = np.where(alive[slot_p], fill_alive[slot_p], fill_dead[slot_p])
+    base_units = np.where(pays_all[slot_p], hold.units, asked)
+    fill = np.where(pays_all[slot_p], fill_all[slot_p], fill_asked[slot_p])
     pay_units = np.where(hold.held, np.floor(base_units * fill).astype(np.int64), 0)
     pay_cents = np.where(hold.held, floor_cents(pay_units * prices[slot_p]), 0)
     _pay_holders(model, pay_cents, slot_p)
     hold.record_payout(pay_cents)
     # nothing left to collect, and no recovery still owed to the pool
-    claims = model.investor_claims_cents()
-    wiped = hold.held & ~alive[slot_p] & (value[slot_p] <= 0) & (claims[slot_p] <= 0)
+    claims_open = model.investor_claims_cents()
+    wiped = hold.held & ~alive[slot_p] & (value[slot_p] <= 0) & (claims_open[slot_p] <= 0)
     pay_units = np.where(wiped, hold.units, pay_units)  # nothing left to collect
     for pl, cancelled in zip(model.platforms, hold.per_platform(pay_units, n_p), strict=True):
         pl.units_total -= int(cancelled)
     hold.cancel(pay_units)
-    queued = floor_cents(hold.per_platform(hold.pending_units, n_p) * prices)
+    queued = floor_cents(hold.per_platform(np.where(products.due_mask(model),
+                                                    hold.pending_units, 0), n_p) * prices)
     for pl in model.platforms:
         pl.check_liquidity(int(queued[pl.idx]))
 
@@ -107,7 +120,7 @@ def pay_in_kind(model, value_cents: np.ndarray) -> np.ndarray:
     Returns which platforms could deliver (False where nobody holds units or the pool is
     worth nothing)."""
     hold = model.holdings
-    pool_value = np.array([pl.recoverable_value_cents() for pl in model.platforms], float)
+    pool_value = model.recoverable_values_cents().astype(float)
     units_total = np.array([pl.units_total for pl in model.platforms])
     ok = (value_cents > 0) & (pool_value > 0) & (units_total > 0)
     if not ok.any():
@@ -133,11 +146,14 @@ def _pay_holders(model, pay_cents: np.ndarray, slot_p: np.ndarray) -> None:
     amounts = pay_cents[investors, slots]
     platforms = slot_p[investors, slots]
     pop = model.investors
+    claims.pay_out_collections(model, investors, slots, amounts, platforms)
+    to_bank = claims.bid_platform_mask(model)[platforms]
     for firm in model.payment_firms:
-        mine = pop.payment_firm[investors] == firm.idx
-        firm.hold_for_clients(model.pool_accounts[platforms[mine]],
-                              pop.client_pos[investors[mine]], amounts[mine],
-                              "platform payout to investor")
+        for bank in (False, True):
+            mine = (pop.payment_firm[investors] == firm.idx) & (to_bank == bank)
+            firm.hold_for_clients(model.pool_accounts[platforms[mine]],
+                                  pop.client_pos[investors[mine]], amounts[mine],
+                                  "platform payout to investor", owed_to_bank=bank)
     model.step_stats["withdrawn_cents"] += int(amounts.sum())
     for pl, out in zip(model.platforms, sum_by(platforms, amounts, len(model.platforms)),
                        strict=True):
@@ -147,11 +163,19 @@ def _pay_holders(model, pay_cents: np.ndarray, slot_p: np.ndarray) -> None:
 # -- investment ----------------------------------------------------------------------
 def execute_investments(model, investors: np.ndarray, platforms: np.ndarray,
                         amounts: np.ndarray) -> None:
-    """Investors' money goes deposit -> payment firm -> pool; units issued at NAV."""
+    """Carry out investors' choices by contract: on loan-claim platforms the money
+    becomes a standing bid and stays in the investor's account (``claims``); elsewhere
+    it goes deposit -> payment firm -> pool at once, for units at the unit price, and
+    on fund pools and Ponzi schemes buys a fixed-term product (``products``)."""
     if investors.size == 0:
         return
     serving = np.array([pl.in_service() for pl in model.platforms], dtype=bool)[platforms]
     investors, platforms, amounts = investors[serving], platforms[serving], amounts[serving]
+    bidding = claims.bid_platform_mask(model)[platforms]
+    placed = model.holdings.place_bids(investors[bidding], platforms[bidding],
+                                       amounts[bidding])
+    model.step_stats["bids_placed_cents"] += int(placed.sum())
+    investors, platforms, amounts = investors[~bidding], platforms[~bidding], amounts[~bidding]
     prices = model.unit_prices_cents()[platforms]
     units = np.floor(amounts / prices).astype(np.int64)
     ok = units > 0
@@ -160,7 +184,8 @@ def execute_investments(model, investors: np.ndarray, platforms: np.ndarray,
     route_by_firm(model, pop.payment_firm[investors], pop.account[investors],
                   model.pool_accounts[platforms], amounts, "investment in platform",
                   fee_platforms=platforms)
-    model.holdings.add_units(investors, platforms, units, amounts)
+    slots = model.holdings.add_units(investors, platforms, units, amounts)
+    products.start_terms(model, investors, slots, platforms)
     n_p = len(model.platforms)
     for pl, added, money in zip(model.platforms, sum_by(platforms, units, n_p),
                                 sum_by(platforms, amounts, n_p), strict=True):
@@ -192,16 +217,61 @@ def originate_loans(model, apps: dict[str, np.ndarray]) -> None:
     Applications to crowdfunding platforms become all-or-nothing campaigns instead;
     campaigns that reach their goal this week are booked here too.
     """
-    chosen = _approved(model, apps) if apps["borrower"].size else None
-    funded = model.campaigns.raise_and_close()
-    for batch in (chosen, funded):
-        if batch is not None and batch["borrower"].size:
-            _book_and_disburse(model, batch)
+    if apps["borrower"].size:
+        first, second = choose_lenders(model, apps)
+        chosen, turned_down = _approved(model, dict(apps, platform=first))
+        _book(model, chosen)
+        again = turned_down & (second >= 0)   # one more try, at the next-best platform
+        if again.any():
+            retry = {k: v[again] for k, v in apps.items()}
+            _book(model, _approved(model, dict(retry, platform=second[again]))[0])
+    _book(model, model.campaigns.raise_and_close())
 
 
-def _approved(model, apps: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-    apps = dict(apps, platform=model.draw_platforms_by_size(apps["borrower"].size))
-    apps = {k: v[apps["platform"] >= 0] for k, v in apps.items()}
+def _book(model, batch: dict[str, np.ndarray] | None) -> None:
+    if batch is not None and batch["borrower"].size:
+        _book_and_disburse(model, batch)
+
+
+def choose_lenders(model, apps: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each applicant compares ``borrower.platforms_considered`` platforms in service,
+    drawn at random, by the rate each would quote for its credit grade (benchmark rate,
+    risk premium, the platform's own margin), among those whose cut-off and the rate cap
+    it expects to pass; it applies to the cheapest and, if turned down, to the next.
+    Without one it expects to pass, it tries the most lenient. Market shares of lending
+    follow from these choices and from where investors' money is. Returns the first
+    and second choice (-1: none)."""
+    n, k = apps["borrower"].size, model.params.borrower.platforms_considered
+    serving = np.flatnonzero([pl.in_service() for pl in model.platforms])
+    if serving.size == 0:
+        return np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    cand = serving[model.rng.integers(0, serving.size, size=(n, k))]
+    grade = logistic(-model.borrowers.score[apps["borrower"]])[:, None]
+    margin = np.array([pl.margin_annual for pl in model.platforms])[cand]
+    cutoff = np.array([pl.pd_cutoff_annual for pl in model.platforms])[cand]
+    p = model.params
+    quote = (model.macro.lending_rate_annual + p.platform.risk_premium_multiplier * grade
+             + margin)
+    cap = p.platform.rate_cap_annual
+    expect = (grade < cutoff) & ((cap == 0) | (quote <= cap))
+    score = np.where(expect, quote, np.inf)
+    score[:, 1:] = np.where(cand[:, 1:] == cand[:, :1], np.inf, score[:, 1:])  # no repeats
+    order = np.argsort(score, axis=1, kind="stable")
+    rows = np.arange(n)
+    first = np.where(np.isfinite(score[rows, order[:, 0]]), cand[rows, order[:, 0]],
+                     cand[rows, np.argmax(cutoff, axis=1)])
+    has_second = k > 1
+    second = (np.where(np.isfinite(score[rows, order[:, 1]]), cand[rows, order[:, 1]], -1)
+              if has_second else np.full(n, -1, np.int64))
+    second = np.where(second == first, -1, second)
+    return first.astype(np.int64), second.astype(np.int64)
+
+
+def _approved(model, apps: dict[str, np.ndarray],
+              ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Screen, price and fund applications at their chosen platforms. Returns the loans
+    to book, and which applications were turned down (not approved, over a limit, or
+    not funded) and could try elsewhere."""
     approved, rate, est_pd = _screen_by_platform(model, apps)
     apps["rate_annual"], apps["est_pd"] = rate, est_pd
     apps["term_weeks"] = _terms(model, apps)
@@ -210,8 +280,12 @@ def _approved(model, apps: dict[str, np.ndarray]) -> dict[str, np.ndarray] | Non
     ok = approved & _within_limits(model, apps)
     crowd = ok & model.crowdfunding_mask()[apps["platform"]]
     model.campaigns.launch(apps, np.flatnonzero(crowd))
-    ok &= ~crowd & _fundable(model, apps, ok & ~crowd)
-    return {k: v[ok] for k, v in apps.items()}
+    fundable = _fundable(model, apps, ok & ~crowd)
+    unfunded = ok & ~crowd & ~fundable
+    model.unfunded_cents += sum_by(apps["platform"][unfunded], apps["amount_cents"][unfunded],
+                                   len(model.platforms))
+    ok &= ~crowd & fundable
+    return {k: v[ok] for k, v in apps.items()}, ~ok & ~crowd
 
 
 def _terms(model, apps: dict) -> np.ndarray:
@@ -238,14 +312,15 @@ def _within_limits(model, apps: dict) -> np.ndarray:
     """Debt-service limit and borrowing caps per platform and in total (0 = no cap)."""
     p, loans, pop = model.params.borrower, model.loans, model.borrowers
     b = apps["borrower"]
-    owed = loans.by_borrower("outstanding_cents", pop.n)[b]
+    asked_total, asked_here = model.campaigns.asked_cents(b, apps["platform"])
+    owed = loans.by_borrower("outstanding_cents", pop.n)[b] + asked_total
     paying = loans.by_borrower("instalment_cents", pop.n)[b]
     ok = paying + apps["instalment_cents"] <= p.max_debt_service_ratio * \
         pop.income_cents_weekly[b]
     if p.cap_total_cents:
         ok &= owed + apps["amount_cents"] <= p.cap_total_cents
     if p.cap_per_platform_cents:
-        here = _owed_on_platform(model, b, apps["platform"])
+        here = _owed_on_platform(model, b, apps["platform"]) + asked_here
         ok &= here + apps["amount_cents"] <= p.cap_per_platform_cents
     return ok
 
@@ -265,14 +340,16 @@ def _owed_on_platform(model, borrowers: np.ndarray, platforms: np.ndarray) -> np
 
 
 def _fundable(model, apps: dict, approved: np.ndarray) -> np.ndarray:
-    """Fund approved loans in order from each pool's cash; one loan takes at most a share."""
+    """Fund approved loans in order from each pool's cash (and, on loan-claim platforms,
+    the investors' bids); one loan takes at most a share of it."""
     ok = np.zeros(apps["borrower"].size, bool)
     share = model.params.platform.max_loan_share_of_cash
+    bids = claims.bids_by_platform(model)
     for pl in model.platforms:
         idx = np.flatnonzero((apps["platform"] == pl.idx) & approved)
         if idx.size == 0 or not pl.in_service():
             continue
-        cash = pl.lendable_cents()
+        cash = pl.lendable_cents() + (int(bids[pl.idx]) if pl.kind.funded_by_bids else 0)
         amounts = apps["amount_cents"][idx]
         fits = amounts <= share * cash
         running = np.cumsum(np.where(fits, amounts, 0))
@@ -294,6 +371,7 @@ def _book_and_disburse(model, chosen: dict) -> None:
               margin_cents=margin, kind=chosen["kind"])
     pop.loans_taken[chosen["borrower"]] += 1
     platforms, amounts = chosen["platform"], chosen["amount_cents"]
+    _draw_bids_for(model, platforms, amounts)
     fee = floor_cents(amounts * model.params.platform.origination_fee)
     pools = model.pool_accounts[platforms]
     model.ledger.transfer_batch(pools, model.own_accounts[platforms], fee, "origination fee")
@@ -309,6 +387,17 @@ def _book_and_disburse(model, chosen: dict) -> None:
         pl.note_new_rates(chosen["rate_annual"][(platforms == pl.idx) & (chosen["kind"] == 0)])
     model.step_stats["new_lending_cents"] += int(amounts.sum())
     model.step_stats["new_loans"] += int(amounts.size)
+
+
+def _draw_bids_for(model, platforms: np.ndarray, amounts: np.ndarray) -> None:
+    """Loan-claim platforms draw from their investors' bids what their pool's cash does
+    not cover of the loans they book."""
+    n = len(model.platforms)
+    cash = np.array([pl.pool_cash_cents() for pl in model.platforms], np.int64)
+    need = np.maximum(sum_by(platforms, amounts, n) - cash, 0)
+    need = np.where(claims.claim_platform_mask(model), need, 0)
+    if need.any():
+        claims.draw_from_bids(model, need, "loan funded from investor's bid")
 
 
 def _guarantees(model, chosen: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

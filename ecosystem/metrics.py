@@ -11,6 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ifsim.ecosystem import products
+from ifsim.ecosystem.contracts import FailureCause
+
 
 def platforms_alive(model) -> int:
     """Platforms in business."""
@@ -20,6 +23,16 @@ def platforms_alive(model) -> int:
 def failures_this_step(model) -> int:
     """Platforms that failed this week."""
     return int(model.step_stats["failures"])
+
+
+def entries_this_step(model) -> int:
+    """Platforms that entered this week (ecosystem/entry.py)."""
+    return int(model.step_stats["entrants"])
+
+
+def exits_this_step(model) -> int:
+    """Platforms wound down voluntarily this week."""
+    return int(model.events.count("platform_exit", model.steps))
 
 
 def new_lending_cents(model) -> int:
@@ -59,6 +72,48 @@ def investor_mmf_cents(model) -> int:
 def investor_p2p_cents(model) -> int:
     """Recoverable value of investors' platform holdings (never the promised value)."""
     return int(model.holdings.slot_values_cents(model.unit_values_cents()).sum())
+
+
+def _holdings_by_platform(model) -> np.ndarray:
+    """Recoverable value of investors' holdings on each platform."""
+    hold = model.holdings
+    values = hold.slot_values_cents(model.unit_values_cents())
+    return hold.per_platform(values, len(model.platforms))
+
+
+def largest_platform_share(model) -> float:
+    """Largest share of investors' P2P holdings on one platform in business."""
+    held = _holdings_by_platform(model) * model.platform_alive_mask()
+    total = held.sum()
+    return float(held.max() / total) if total > 0 else 0.0
+
+
+def idle_money_share(model) -> float:
+    """Investor money on platforms in business that is not lent (pool cash and escrow),
+    over what investors hold there."""
+    alive = model.platform_alive_mask()
+    held = float((_holdings_by_platform(model) * alive).sum())
+    idle = sum(p.pool_cash_cents() + model.ledger.balance(p.escrow_account)
+               for p in model.platforms if p.alive)
+    return idle / held if held > 0 else 0.0
+
+
+def bids_waiting_cents(model) -> int:
+    """Investors' standing bids on loan-claim platforms (money still in their deposits)."""
+    return int(model.holdings.bid_cents.sum())
+
+
+def transfer_queue_cents(model) -> int:
+    """Claims offered on transfer markets and not sold this week, at their value."""
+    return int(model.step_stats["transfer_queue_cents"])
+
+
+def maturity_gap_weeks(model) -> float:
+    """Mean over fund pools and Ponzi schemes with products and loans of the remaining
+    term of their loans less that of their products (maturity mismatch)."""
+    gaps = products.maturity_gap_weeks(model)
+    used = gaps != 0
+    return float(gaps[used].mean()) if used.any() else 0.0
 
 
 def investor_promised_cents(model) -> int:
@@ -153,11 +208,13 @@ def distressed_borrower_share(model) -> float:
 
 
 REPORTERS = {f.__name__: f for f in (
-    platforms_alive, failures_this_step, new_lending_cents, new_loans,
+    platforms_alive, failures_this_step, entries_this_step, exits_this_step,
+    new_lending_cents, new_loans,
     outstanding_lending_cents, arrears_rate, default_rate_annual,
     investor_deposits_cents, investor_mmf_cents, investor_p2p_cents, payment_float_cents,
     fund_assets_cents, fund_yield_annual, investor_losses_cents, investor_writeoffs_cents,
-    investor_recoveries_cents, investor_promised_cents,
+    investor_recoveries_cents, investor_promised_cents, largest_platform_share,
+    idle_money_share, bids_waiting_cents, transfer_queue_cents, maturity_gap_weeks,
     avg_advertised_yield_annual, market_rate_annual, deposit_rate_annual,
     lending_rate_annual, macro_factor, platform_hhi,
     fund_net_outflow_share, distressed_borrower_share, guarantors_alive,
@@ -175,7 +232,7 @@ def summary(model) -> dict[str, Any]:
     """Final and cumulative figures of a run, for ``ifsim run --json``."""
     causes: dict[str, int] = {}
     for p in model.platforms:
-        if p.failure_cause:
+        if p.failure_cause and p.failure_cause != FailureCause.WOUND_DOWN:
             causes[p.failure_cause] = causes.get(p.failure_cause, 0) + 1
     frame = timeseries_frame(model)
     return {
@@ -185,6 +242,8 @@ def summary(model) -> dict[str, Any]:
         "platforms_alive": platforms_alive(model),
         "platform_failures": int(sum(causes.values())),
         "failures_by_cause": dict(sorted(causes.items())),
+        "platform_entries": int(model.events.count("platform_entry")),
+        "platform_exits_voluntary": int(model.events.count("platform_exit")),
         "total_new_lending_cents": int(frame["new_lending_cents"].sum()),
         "outstanding_lending_cents": outstanding_lending_cents(model),
         "investor_losses_cents": investor_losses_cents(model),

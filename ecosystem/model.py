@@ -14,7 +14,17 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from ifsim.ecosystem import agent_reporters, incidents, markets, metrics, shocks, waterfall
+from ifsim.ecosystem import (
+    agent_reporters,
+    claims,
+    entry,
+    incidents,
+    markets,
+    metrics,
+    products,
+    shocks,
+    waterfall,
+)
 from ifsim.ecosystem.campaigns import Campaigns
 from ifsim.ecosystem.contracts import LoanKind, PlatformType
 from ifsim.ecosystem.errors import ParameterError
@@ -113,7 +123,7 @@ class EcosystemModel(mesa.Model):
         self.step_stats: dict[str, int] = defaultdict(int)
         self.investor_writeoffs_cents = 0     # cumulative, never netted
         self.investor_recoveries_cents = 0
-        self._claims_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int64))
+        self._claims_cache: tuple[tuple, np.ndarray] = ((-1, 0), np.zeros(0, np.int64))
         self.accounts = {name: self.ledger.open_account(name, AccountKind.EXTERNAL)
                          for name in EXTERNAL_ACCOUNTS}
         self.roles = role_classes(self.params)
@@ -123,7 +133,6 @@ class EcosystemModel(mesa.Model):
         self.exits, self.recoveries, self.campaigns = Exits(self), Recoveries(self), \
             Campaigns(self)
         self._build_world()
-        self.fee_income_cents = np.zeros(len(self.platforms), np.int64)
         self.datacollector = mesa.DataCollector(
             model_reporters=metrics.REPORTERS,
             agenttype_reporters=self._institution_reporters())
@@ -177,8 +186,19 @@ class EcosystemModel(mesa.Model):
                            for i in range(self.params.guarantor.n_guarantors)]
         kinds = self._draw_platform_types(w.n_platforms)
         self.platforms = [self._build_platform(i, kind) for i, kind in enumerate(kinds)]
+        self.fee_income_cents = np.zeros(len(self.platforms), np.int64)
+        self.unfunded_cents = np.zeros(len(self.platforms), np.int64)
         self.pool_accounts = np.array([p.pool_account for p in self.platforms], np.int64)
         self.own_accounts = np.array([p.own_account for p in self.platforms], np.int64)
+        self.escrow_accounts = np.array([p.escrow_account for p in self.platforms], np.int64)
+        self._books = {name: np.zeros(len(self.platforms), np.int64)
+                       for name in ("book", "arrears", "fictitious", "guaranteed")}
+        # a platform class that values its units its own way is asked one by one
+        shipped = load_role_class(Params().to_dict()["roles"]["platform"])
+        self._vector_values = all(
+            getattr(self.roles["platform"], name) is getattr(shipped, name)
+            for name in ("recoverable_value_cents", "nav_cents", "unit_price_cents",
+                         "unit_value_cents", "pool_cash_cents"))
         self.regulator = self.roles["regulator"](self)
         self.holdings = Holdings(w.n_investors, self.params.investor.max_platforms_held,
                                  len(self.platforms))
@@ -224,30 +244,68 @@ class EcosystemModel(mesa.Model):
         return [PlatformType(k) for k in self.rng.choice(len(shares), size=n,
                                                          p=shares / shares.sum())]
 
-    def _build_platform(self, i: int, kind: PlatformType):
+    def _build_platform(self, i: int, kind: PlatformType, custody: bool | None = None,
+                        min_capital_cents: int = 0):
+        """Draw a platform's traits and open its accounts; ``None`` if its capital is
+        below ``min_capital_cents`` (an entry rule turns it away before it opens).
+        ``custody`` forces bank custody on (True) or leaves it to ``custody_share``."""
         p, rng = self.params.platform, self.rng
-        custody = int(rng.integers(len(self.banks))) if rng.random() < p.custody_share else -1
-        where = f"bank-{custody}" if custody >= 0 else "platform"
-        open_ = self.ledger.open_account
-        accounts = {"own": open_(f"platform-{i}.own", AccountKind.INSTITUTION),
-                    "pool": open_(f"platform-{i}.pool@{where}", AccountKind.INSTITUTION),
-                    "risk_pool": open_(f"platform-{i}.risk-pool", AccountKind.INSTITUTION),
-                    "escrow": open_(f"platform-{i}.escrow@{where}", AccountKind.INSTITUTION)}
+        if custody or rng.random() < p.custody_share:
+            custody_bank = int(rng.integers(len(self.banks)))
+        else:
+            custody_bank = -1
         capital = floor_cents(p.capital_median_cents * np.exp(rng.normal(0, p.capital_sigma)))
-        self._endow(accounts["own"], capital, "platform capital")
         cost = p.operating_cost_median_cents_weekly * np.exp(rng.normal(0, p.operating_cost_sigma))
-        platform = self.roles["platform"](
-            self, i, kind=kind, accounts=accounts, custody_bank=custody,
+        traits = dict(
             pd_cutoff_annual=float(rng.uniform(p.pd_cutoff_low, p.pd_cutoff_high)),
             screening_noise_sd=float(rng.uniform(p.screening_noise_low,
                                                  p.screening_noise_high)),
             operating_cost_cents_weekly=floor_cents(cost),
             security_spend_share=float(rng.uniform(p.security_spend_share_low,
                                                    p.security_spend_share_high)))
-        platform.abscond_penalty_cents = floor_cents(p.abscond_penalty_median_cents * np.exp(
+        penalty = floor_cents(p.abscond_penalty_median_cents * np.exp(
             rng.normal(0, p.abscond_penalty_sigma)))
+        if capital < min_capital_cents:
+            return None
+        where = f"bank-{custody_bank}" if custody_bank >= 0 else "platform"
+        open_ = self.ledger.open_account
+        accounts = {"own": open_(f"platform-{i}.own", AccountKind.INSTITUTION),
+                    "pool": open_(f"platform-{i}.pool@{where}", AccountKind.INSTITUTION),
+                    "risk_pool": open_(f"platform-{i}.risk-pool", AccountKind.INSTITUTION),
+                    "escrow": open_(f"platform-{i}.escrow@{where}", AccountKind.INSTITUTION)}
+        self._endow(accounts["own"], capital, "platform capital")
+        platform = self.roles["platform"](self, i, kind=kind, accounts=accounts,
+                                          custody_bank=custody_bank, **traits)
+        platform.abscond_penalty_cents = penalty
+        if kind.sells_products:
+            platform.product_mix = products.draw_mix(rng, self.params)
         if kind == PlatformType.GUARANTEED:
             self._set_up_guarantees(platform, capital)
+        return platform
+
+    def add_platform(self, kind: PlatformType | None = None, custody: bool = False,
+                     min_capital_cents: int = 0):
+        """A platform entering the market now (``ecosystem/entry.py``): drawn like those
+        of week 0 (its business model from ``platform.type_shares`` unless given), and
+        added to every per-platform array. Returns it, or ``None`` if it was turned away
+        for too little capital."""
+        kind = kind if kind is not None else self._draw_platform_types(1)[0]
+        platform = self._build_platform(len(self.platforms), kind, custody, min_capital_cents)
+        if platform is None:
+            return None
+        self.platforms.append(platform)
+        self.pool_accounts = np.append(self.pool_accounts, platform.pool_account)
+        self.own_accounts = np.append(self.own_accounts, platform.own_account)
+        self.escrow_accounts = np.append(self.escrow_accounts, platform.escrow_account)
+        self._books = {name: np.append(column, 0) for name, column in self._books.items()}
+        self.fee_income_cents = np.append(self.fee_income_cents, 0)
+        self.unfunded_cents = np.append(self.unfunded_cents, 0)
+        self.holdings.add_platform()
+        for firm in self.payment_firms:
+            firm.add_platform()
+        self.roles["investor"].meet_new_platform(self)
+        self.events.log("platform_entry", platform.name, platform.kind.label,
+                        platform.capital_cents(), f"custody={platform.has_custody}")
         return platform
 
     def _set_up_guarantees(self, platform, capital: int) -> None:
@@ -286,11 +344,40 @@ class EcosystemModel(mesa.Model):
 
     def unit_prices_cents(self) -> np.ndarray:
         """Price at which each platform's units are bought and paid out."""
-        return np.array([p.unit_price_cents() for p in self.platforms])
+        if not self._vector_values:
+            return np.array([p.unit_price_cents() for p in self.platforms])
+        nav, promised, alive_promiser = self._navs()
+        return np.where(alive_promiser, promised, nav)
 
     def unit_values_cents(self) -> np.ndarray:
         """Recoverable value of one unit of each platform (what investors' wealth counts)."""
-        return np.array([p.unit_value_cents() for p in self.platforms])
+        if not self._vector_values:
+            return np.array([p.unit_value_cents() for p in self.platforms])
+        nav, promised, alive_promiser = self._navs()
+        return np.where(alive_promiser, np.minimum(nav, promised), nav)
+
+    def recoverable_values_cents(self) -> np.ndarray:
+        """``Platform.recoverable_value_cents`` of every platform at once (the same sum,
+        from the books ``refresh_platform_books`` keeps): read many times a week."""
+        if not self._vector_values:
+            return np.array([p.recoverable_value_cents() for p in self.platforms], np.int64)
+        books, ledger = self._books, self.ledger
+        net_arrears = books["arrears"] - books["guaranteed"]
+        recovered = floor_cents((net_arrears + self.investor_claims_cents())
+                                * self.observed_recovery_rate())
+        value = (ledger.balances(self.pool_accounts) + ledger.balances(self.escrow_accounts)
+                 + books["book"] - books["fictitious"] - net_arrears + recovered)
+        return np.maximum(value, 0)
+
+    def _navs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Recoverable value per unit, promised price, and which platforms are living
+        promisers (deal at their promise)."""
+        units = np.array([p.units_total for p in self.platforms], float)
+        value = self.recoverable_values_cents()
+        nav = np.divide(value, units, out=np.ones(len(units)), where=units > 0)
+        promised = np.array([p.promised_price_cents for p in self.platforms], float)
+        promiser = np.array([p.alive and p.promises_principal for p in self.platforms], bool)
+        return nav, promised, promiser
 
     def observed_recovery_rate(self) -> float:
         """Share of investors' defaulted claims that was collected from the borrowers, over
@@ -300,7 +387,7 @@ class EcosystemModel(mesa.Model):
 
     def investor_claims_cents(self) -> np.ndarray:
         """Recovery claims still open that will be paid to each platform's investors."""
-        version = self.recoveries.version
+        version = (self.recoveries.version, len(self.platforms))
         if self._claims_cache[0] != version:   # read many times a week, changes rarely
             c = self.recoveries.cols
             claims = np.bincount(c["platform"], c["left"] * c["to_investors"],
@@ -318,10 +405,13 @@ class EcosystemModel(mesa.Model):
         return np.array([p.advertised_yield_annual for p in self.platforms])
 
     def platform_utilization(self) -> np.ndarray:
-        """Share of each pool that is lent out (1 for an empty pool, and for platforms
-        that promise a fixed yield whatever they lend)."""
+        """Share of the money committed to each platform that is lent out: on platforms
+        funded from bids, its book over book plus the bids waiting there (money waiting
+        earns only the deposit rate); 1 for an empty platform, and for platforms that
+        promise a fixed yield whatever they lend."""
         book = np.array([p.book_cents for p in self.platforms], float)
         value = np.array([p.pool_value_cents() for p in self.platforms], float)
+        value += claims.bids_by_platform(self)
         promised = np.array([p.promises_principal for p in self.platforms], bool)
         used = np.where(value > 0, book / np.maximum(value, 1.0), 1.0)
         return np.where(promised, 1.0, used)
@@ -407,7 +497,9 @@ class EcosystemModel(mesa.Model):
         self.events.step = self.steps
         self.step_stats = defaultdict(int)
         self.fee_income_cents[:] = 0
+        self.unfunded_cents[:] = 0
         self.macro.advance(self.steps)
+        entry.enter(self)
         for platform in self.platforms:
             platform.start_week()
         incidents.strike(self)
@@ -472,6 +564,8 @@ class EcosystemModel(mesa.Model):
         markets.execute_fund_orders(self, orders)
         markets.execute_investments(self, orders.invest_investor, orders.invest_platform,
                                     orders.invest_cents)
+        claims.cap_bids_at_deposits(self)
+        claims.clear_transfer_market(self)
 
     def match_new_loans(self) -> None:
         """Borrowers apply; platforms screen, price and fund; borrowers spend."""
@@ -483,12 +577,15 @@ class EcosystemModel(mesa.Model):
 
     def institutions_close_the_week(self) -> None:
         """Platforms pay costs (or fail); funds and payment firms rebalance."""
+        products.divert_ponzi_cash(self)
+        self.adjust_margins()
         for platform in self.platforms:
             platform.fund_risk_pool(int(self.fee_income_cents[platform.idx]))
             platform.pay_costs()
             platform.check_solvency()
             platform.note_owner_cashflow()
             platform.consider_absconding()
+            entry.leave_if_unprofitable(platform)
         for fund in self.funds:
             fund.rebalance_portfolio()
             inflow, outflow = fund.end_week()
@@ -497,6 +594,18 @@ class EcosystemModel(mesa.Model):
         for firm in self.payment_firms:
             firm.rebalance_reserves()
         self.step_stats["failures"] = self.events.count("platform_failure", self.steps)
+
+    def adjust_margins(self) -> None:
+        """Platforms move their loan margins against this week's excess demand: loans
+        turned away for want of money against money waiting unlent."""
+        bids = claims.bids_by_platform(self)
+        for platform in self.platforms:
+            if platform.kind.funded_by_bids:
+                waiting = int(bids[platform.idx])
+            else:
+                waiting = max(platform.pool_cash_cents() - int(
+                    self.params.platform.fund_pool_cash_share * platform.pool_value_cents()), 0)
+            platform.adjust_margin(int(self.unfunded_cents[platform.idx]), waiting)
 
     def end_of_week_checks(self) -> None:
         """Compact the loan book now and then; check conservation if asked."""
@@ -515,6 +624,9 @@ class EcosystemModel(mesa.Model):
         fictitious = loans.by_platform("outstanding_cents", n,
                                        mask=loans.kind == LoanKind.FICTITIOUS)
         guaranteed = self._arrears_guarantors_can_pay(late, n)
+        self._books = {"book": book.astype(np.int64), "arrears": arrears.astype(np.int64),
+                       "fictitious": fictitious.astype(np.int64),
+                       "guaranteed": guaranteed.astype(np.int64)}
         for platform in self.platforms:
             platform.book_cents = int(book[platform.idx])
             platform.arrears_cents = int(arrears[platform.idx])

@@ -254,6 +254,13 @@ class BorrowerParams(ParamGroup):
     """Loan demand, creditworthiness and repayment of individuals and micro firms."""
 
     section: ClassVar[str] = "borrower"
+    platforms_considered: int = param(3, "platforms", "platforms a borrower looking for a "
+                                      "loan compares (drawn at random among those in "
+                                      "service): it applies to the cheapest that it expects "
+                                      "to accept it, and tries the next once if turned down",
+                                      ge=1, le=100,
+                                      source=FREE + "; limited search, as in search models of "
+                                                    "credit markets")
     apply_prob_weekly: float = param(0.04, "per week", "probability that a borrower under "
                                      "its caps asks for a new loan", ge=0, le=1, source=FREE)
     loan_amount_median_cents: int = param(5_000_000, "cents", "median loan asked for "
@@ -387,6 +394,18 @@ class InvestorParams(ParamGroup):
                                  source=FREE + "; bounded against the 60,000-70,000 yuan average "
                                                "P2P holding of 2017 "
                                                "(docs/data/parameter_grounding.md)")
+    yield_suspicion: float = param(1.0, "ratio", "expected loss an investor reads into each "
+                                   "point of advertised yield above the median platform's "
+                                   "(0 = yields taken at face value)", ge=0, le=10,
+                                   source=FREE + "; domain.md section 2 (high-yield marketing "
+                                                 "hides risk); US SEC investor alert "
+                                                 "'Ponzi schemes: red flags' (high returns "
+                                                 "with little risk)")
+    auto_invest_share: float = param(0.6, "share", "share of investors whose auto-invest "
+                                     "tool bids what their loan claims pay back on the same "
+                                     "platform again", ge=0, le=1,
+                                     source=FREE + "; domain.md section 3 (auto-invest tools "
+                                                   "on the large platforms), no share given")
     max_platforms_held: int = param(3, "platforms", "platforms one investor holds at once "
                                     "(diversification)", ge=1, le=50, source=FREE)
     belief_weight_weekly: float = param(0.15, "ratio", "weight of this week's disclosed "
@@ -435,6 +454,11 @@ class PlatformParams(ParamGroup):
                                            "annual PD", ge=0, source=FREE)
     margin_annual: float = param(0.04, "per year", "spread over reference rate plus risk "
                                  "premium", ge=0, le=1, source=FREE)
+    margin_step_annual: float = param(0.0005, "per year per week", "most a platform moves its "
+                                      "loan margin in a week towards balancing its loan "
+                                      "demand and investors' money; 0 = fixed margins",
+                                      ge=0, le=0.1,
+                                      source=FREE + "; about 2.6 points a year at most")
     rate_cap_annual: float = param(0.36, "per year", "interest-rate ceiling on loans (36%, "
                                    "2017 cash-loan notice); 0 = off", ge=0, le=10,
                                    source="docs/data/regulatory_timeline.csv: 36% cap of the "
@@ -481,9 +505,33 @@ class PlatformParams(ParamGroup):
     fund_pool_term_multiplier: float = param(2.0, "ratio", "how much longer the loans of "
                                              "fund-pool platforms run than asked for "
                                              "(maturity mismatch)", ge=1, le=10, source=FREE)
+    product_terms_weeks: tuple[int, ...] = param((4, 13, 26, 52), "weeks", "terms of the "
+                                                 "fixed-term products fund pools and Ponzi "
+                                                 "schemes sell (1, 3, 6, 12 months)", ge=1,
+                                                 le=520,
+                                                 source="docs/domain.md section 3 (fund pools "
+                                                        "sell short products and lend long); "
+                                                        "the 1-12 month menu is the issue's "
+                                                        "example, not a measured mix")
+    product_mix_concentration: float = param(2.0, "Dirichlet alpha", "how alike platforms' "
+                                             "product mixes are (large: all alike; small: "
+                                             "each favours a few terms)", gt=0, le=1000,
+                                             source=FREE)
+    transfer_discount_max: float = param(0.05, "share", "discount on claims sold on a "
+                                         "transfer market whose queue dwarfs the money "
+                                         "bidding (the discount is this times queue / "
+                                         "(queue + bids)); 0 = always at par", ge=0, lt=1,
+                                         source=FREE + "; transfers at or near par were the "
+                                                       "norm (domain.md section 3 names the "
+                                                       "transfer market, not its prices)")
     ponzi_diversion_share: float = param(0.5, "share", "share of new money a Ponzi "
                                          "platform diverts to its owners as fictitious "
                                          "loans (self-financing)", ge=0, le=1, source=FREE)
+    ponzi_buffer_weeks: int = param(4, "weeks", "a Ponzi scheme keeps cash for the products "
+                                    "maturing within this many weeks and diverts the rest",
+                                    ge=0, le=520,
+                                    source=FREE + "; domain.md section 3: old investors are "
+                                                  "paid from new money")
     ponzi_failure_inflow_ratio: float = param(1.0, "ratio", "a Ponzi platform cannot pay "
                                               "(fails, and its owners decide whether to "
                                               "abscond) when inflows over the last four "
@@ -740,6 +788,48 @@ class RegulatorParams(ParamGroup):
 
 
 @dataclass(frozen=True)
+class EntryParams(ParamGroup):
+    """Entry of new platforms and voluntary exit of unprofitable ones (ecosystem/entry.py)."""
+
+    section: ClassVar[str] = "entry"
+    rate_weekly: float = param(0.5, "platforms per week", "expected entrants per week when "
+                               "incumbents' profit equals their operating cost (entry "
+                               "scales with that margin, none when it is 0 or less); 0 "
+                               "turns entry off", ge=0, le=100,
+                               source=FREE + "; docs/data/china_p2p_platforms.csv: the "
+                                             "count rose from about 800 (2013) to 2,595 "
+                                             "(2015), i.e. entry ran at several percent of "
+                                             "the stock per month in the boom")
+    max_per_week: int = param(5, "platforms per week", "most entrants in one week (keeps a "
+                              "run's platforms and money bounded)", ge=0, le=100,
+                              source=SETTING)
+    margin_cap: float = param(3.0, "ratio", "highest profit margin that still raises the "
+                              "entry rate (a few outliers cannot call in a flood)", gt=0,
+                              le=100, source=FREE)
+    signal_min_age_weeks: int = param(13, "weeks", "incumbents younger than this are left "
+                                      "out of the profit signal (no track record yet)",
+                                      ge=0, le=520, source=FREE)
+    min_capital_cents: int = param(0, "cents", "entry rule: minimum own capital of an "
+                                   "entrant; 0 = no minimum", ge=0, le=10**11,
+                                   source="lever (domain.md section 5: entry licensing and "
+                                          "minimum capital); off by default")
+    registration_required: bool = param(False, "flag", "entry rule: entrants must register "
+                                         "as information intermediaries with bank custody",
+                                         source="lever: Interim Measures for P2P information "
+                                                "intermediaries, 2016-08-24 "
+                                                "(docs/data/regulatory_timeline.csv); off by "
+                                                "default")
+    exit_runway_weeks: int = param(13, "weeks", "a platform losing money leaves in an "
+                                   "orderly wind-down when its capital would last fewer "
+                                   "weeks than this at its current loss; 0 = no voluntary "
+                                   "exit", ge=0, le=520,
+                                   source=FREE + "; domain.md section 3 (orderly wind-down)")
+    exit_min_age_weeks: int = param(26, "weeks", "platforms younger than this do not leave "
+                                    "voluntarily (start-up losses are expected)", ge=0,
+                                    le=520, source=FREE)
+
+
+@dataclass(frozen=True)
 class Roles(ParamGroup):
     """Agent class for each role, as 'module:Class' (plug in your own subclass here)."""
 
@@ -775,7 +865,7 @@ GROUPS: dict[str, type[ParamGroup]] = {
     cls.section: cls
     for cls in (WorldParams, MacroParams, BorrowerParams, InvestorParams, PlatformParams,
                 PaymentFirmParams, FundParams, GuarantorParams, BankParams, RegulatorParams,
-                Roles)
+                EntryParams, Roles)
 }
 
 
@@ -793,6 +883,7 @@ class Params:
     guarantor: GuarantorParams = field(default_factory=GuarantorParams)
     bank: BankParams = field(default_factory=BankParams)
     regulator: RegulatorParams = field(default_factory=RegulatorParams)
+    entry: EntryParams = field(default_factory=EntryParams)
     roles: Roles = field(default_factory=Roles)
 
     def __post_init__(self) -> None:
@@ -848,6 +939,15 @@ def _lognormal_total(n: int, median: float, sigma: float) -> float:
     return median * (4.0 * n * mean + tail)
 
 
+def _path_max(reference: str, constant: float) -> float:
+    """Highest value a rate takes: its dated series' maximum, else the constant."""
+    if not reference:
+        return constant
+    from ifsim.ecosystem.paths import load_series
+
+    return max(float(load_series(reference).values.max()), 0.0)
+
+
 def money_bound(params: Params) -> tuple[float, list[tuple[float, str]]]:
     """Upper bound on all money issued into the world over a run, in cents, and its
     terms ``(cents, parameters involved)``, largest first (docs/design.md section 4).
@@ -867,8 +967,10 @@ def money_bound(params: Params) -> tuple[float, list[tuple[float, str]]]:
     stock = [
         (_lognormal_total(w.n_investors, i.wealth_median_cents, i.wealth_sigma),
          "world.n_investors x investor.wealth_median_cents (investor.wealth_sigma)"),
-        (_lognormal_total(w.n_platforms, pl.capital_median_cents, pl.capital_sigma),
-         "world.n_platforms x platform.capital_median_cents (platform.capital_sigma)"),
+        (_lognormal_total(w.n_platforms + w.steps * params.entry.max_per_week,
+                          pl.capital_median_cents, pl.capital_sigma),
+         "(world.n_platforms + world.steps x entry.max_per_week) x "
+         "platform.capital_median_cents (platform.capital_sigma)"),
         (_lognormal_total(g.n_guarantors, g.capital_median_cents, g.capital_sigma),
          "guarantor.n_guarantors x guarantor.capital_median_cents "
          "(guarantor.capital_sigma)"),
@@ -881,8 +983,10 @@ def money_bound(params: Params) -> tuple[float, list[tuple[float, str]]]:
          "(borrower.income_sigma)"),
     ]
     sd = m.market_rate_vol_weekly / math.sqrt(1 - m.market_rate_persistence_weekly ** 2)
-    market_ceiling = max(m.market_rate_mean_annual, m.market_rate_floor_annual) + TAIL_Z * sd
-    rate = max(m.lending_rate_annual, m.deposit_rate_annual,
+    market_ceiling = max(_path_max(m.market_rate_path, m.market_rate_mean_annual),
+                         m.market_rate_floor_annual) + TAIL_Z * sd
+    rate = max(_path_max(m.lending_rate_path, m.lending_rate_annual),
+               _path_max(m.deposit_rate_path, m.deposit_rate_annual),
                market_ceiling + max(f.bond_spread_annual, f.deposit_spread_annual, 0.0),
                params.payment_firm.central_bank_reserve_rate_annual)
     growth_log = rate * w.steps / WEEKS_PER_YEAR + math.log1p(pl.insurance_coverage)

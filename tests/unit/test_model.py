@@ -89,13 +89,29 @@ def test_platforms_without_capital_fail_as_insolvent_and_are_logged() -> None:
     assert metrics.timeseries_frame(model)["failures_this_step"].sum() == len(model.platforms)
 
 
-def test_a_run_on_lent_out_pools_makes_platforms_fail_as_illiquid() -> None:
-    model = run(small_params(platform={"illiquid_weeks": 3, **HONEST_INTERMEDIARIES}), 4, 30)
+def test_a_run_on_fund_pools_that_lent_long_makes_them_fail_as_illiquid() -> None:
+    """Fund pools sell 4-week products and lend for months: when every holder asks for
+    its money back at maturity, the cash falls short and the queue outlasts
+    ``illiquid_weeks`` (ecosystem/products.py)."""
+    pools = {**HONEST_INTERMEDIARIES, "type_shares": [0, 0, 1.0, 0, 0],
+             "product_terms_weeks": [4], "illiquid_weeks": 3}
+    model = run(small_params(platform=pools), 4, 30)
     assert model.platform_alive_mask().any()
     model.investors.loss_tolerance_annual[:] = -1.0  # everyone now wants out
     model.run(10)
     causes = [p.failure_cause for p in model.platforms if not p.alive]
     assert "illiquid" in causes
+    model.check_accounts()
+
+
+def test_a_run_on_intermediaries_is_a_transfer_queue_not_a_failure() -> None:
+    """Holders of loan claims who all want out can only sell them to incoming bids: the
+    unsold queue shows the run, and no platform fails illiquid for it."""
+    model = run(small_params(platform={"illiquid_weeks": 3, **HONEST_INTERMEDIARIES}), 4, 30)
+    model.investors.loss_tolerance_annual[:] = -1.0
+    model.run(10)
+    assert "illiquid" not in [p.failure_cause for p in model.platforms]
+    assert metrics.timeseries_frame(model)["transfer_queue_cents"].iloc[-1] > 0
     model.check_accounts()
 
 

@@ -96,7 +96,8 @@ def test_the_model_follows_the_dated_rates_and_prices_loans_off_them() -> None:
         "small", seed=3, world__start_date="2014-10-04", world__steps=60,
         macro__deposit_rate_path="china_deposit_rate_1y",
         macro__lending_rate_path="china_lending_rate_1y",
-        macro__market_rate_path="china_shibor_3m", macro__market_rate_vol_weekly=0.0)
+        macro__market_rate_path="china_shibor_3m", macro__market_rate_vol_weekly=0.0,
+        platform__margin_step_annual=0.0)   # margins fixed: only the benchmark moves
     platform = model.platforms[0]
     before = platform.price(np.array([0.05]))[0]
     model.run(60)

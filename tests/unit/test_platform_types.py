@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import one_platform_world
 
-from ifsim.ecosystem import incidents, markets
+from ifsim.ecosystem import claims, incidents, markets
 from ifsim.ecosystem.contracts import FailureCause, LoanKind, PlatformType
 from ifsim.ecosystem.loans import LoanStatus
 from ifsim.ecosystem.model import EcosystemModel
@@ -19,7 +19,11 @@ def world(kind: PlatformType, custody: float = 0.0, capital: int = 1_000_000,
 
 
 def invest(m: EcosystemModel, amount: int = 1_000_000) -> None:
+    """Investor 0 puts ``amount`` on platform 0; on a platform funded from bids the bid is
+    drawn at once, as a loan or campaign would (the money is then in the pool)."""
     markets.execute_investments(m, np.array([0]), np.array([0]), np.array([amount]))
+    if m.platforms[0].kind.funded_by_bids:
+        claims.draw_from_bids(m, np.array([amount]), "test: bid drawn")
     m.refresh_platform_books()
 
 
@@ -56,7 +60,8 @@ def test_fund_pool_that_cannot_keep_its_promise_fails_and_investors_fall_to_nav(
 def test_ponzi_diverts_new_money_and_absconds_when_inflows_dry_up(custody: float) -> None:
     # owners who cannot be caught: their decision is to abscond, custody or not
     m = world(PlatformType.PONZI, custody=custody, ponzi_diversion_share=0.5,
-              fraud_detection_prob=0.0, abscond_penalty_median_cents=0)
+              fraud_detection_prob=0.0, abscond_penalty_median_cents=0,
+              product_terms_weeks=[4])       # the product matures at week 4
     p = m.platforms[0]
     own = p.capital_cents()
     invest(m)
@@ -65,7 +70,7 @@ def test_ponzi_diverts_new_money_and_absconds_when_inflows_dry_up(custody: float
     fake = np.flatnonzero(m.loans.kind == LoanKind.FICTITIOUS)
     assert fake.size == 1 and m.loans.outstanding_cents[fake[0]] == 500_000
     assert p.pool_value_cents() == 1_000_000 and p.arrears_cents == 0   # looks healthy
-    m.steps = 10                                    # past the first weeks of operation
+    m.steps = 10                                    # past maturity and the first weeks
     p.start_week()                                  # no new money this week
     m.holdings.request(m.holdings.held, m.holdings.units)
     markets.pay_withdrawals(m)

@@ -22,7 +22,8 @@ def tiny_world() -> EcosystemModel:
         "world": {"n_investors": 2, "n_borrowers": 1, "n_platforms": 1,
                   "n_payment_firms": 1, "n_banks": 1, "check_conservation": True},
         "investor": {"initial_mmf_share": 0.0, "mmf_user_share": 1.0, "sweep_share": 0.5,
-                     "wealth_median_cents": 50_000_000, "wealth_sigma": 0.0},
+                     "wealth_median_cents": 50_000_000, "wealth_sigma": 0.0,
+                     "auto_invest_share": 0.0},
         "payment_firm": {"fee_rate": 0.001},
         "platform": {"origination_fee": 0.03, "interest_fee_share": 0.1,
                      "type_shares": [1.0, 0, 0, 0, 0], "incident_prob_weekly": 0.0},
@@ -71,31 +72,35 @@ def test_missed_instalments_accumulate_and_write_off_takes_the_principal() -> No
     assert book.status.tolist() == [LoanStatus.ACTIVE, LoanStatus.WRITTEN_OFF]
 
 
-def test_one_loan_from_investment_to_payout_and_sweep() -> None:
+def test_one_loan_from_bid_to_payout() -> None:
+    """Information intermediary (ecosystem/claims.py): money waits in the investor's
+    deposit as a bid until a loan takes it, and repayments go straight back to it."""
     m = tiny_world()
     platform, firm, fund = m.platforms[0], m.payment_firms[0], m.funds[0]
-    ledger, inv, bor = m.ledger, m.investors, m.borrowers
+    ledger, inv, bor, hold = m.ledger, m.investors, m.borrowers, m.holdings
     deposit0 = ledger.balance(int(inv.account[0]))
     own0 = platform.capital_cents()
 
-    # 1. Investor 0 puts 1,000,000 cents in the pool: 1 unit = 1 cent at the start.
+    # 1. Investor 0 bids 1,000,000 cents: nothing moves, no pool, no fee.
     markets.execute_investments(m, np.array([0]), np.array([0]), np.array([1_000_000]))
-    assert ledger.balance(int(inv.account[0])) == deposit0 - 1_000_000
-    assert platform.pool_cash_cents() == 1_000_000
-    assert platform.units_total == 1_000_000 == m.holdings.units[0].sum()
-    assert firm.fees_due_cents[0] == 1_000                      # 0.1% of 1,000,000
+    assert ledger.balance(int(inv.account[0])) == deposit0
+    assert hold.bid_cents[0].sum() == 1_000_000 and hold.units[0].sum() == 0
+    assert platform.pool_cash_cents() == 0 and firm.fees_due_cents[0] == 0
 
-    # 2. A 2-week loan of 520,000 at 52% a year (1% a week); 3% fee = 15,600.
+    # 2. A 2-week loan of 520,000 at 52% a year (1% a week) takes 520,000 of the bid, for
+    #    520,000 units at 1 cent; 0.1% payment fee = 520; 3% fee = 15,600 to the platform.
     markets._book_and_disburse(m, {
         "borrower": np.array([0]), "platform": np.array([0]),
         "amount_cents": np.array([520_000]), "instalment_cents": np.array([263_907]),
         "rate_annual": np.array([0.52]), "term_weeks": np.array([2]),
         "purpose": np.array([0], np.int8)})
     m.refresh_platform_books()
+    assert ledger.balance(int(inv.account[0])) == deposit0 - 520_000
+    assert hold.bid_cents[0].sum() == 480_000 and platform.units_total == 520_000
     assert ledger.balance(int(bor.account[0])) == 520_000 - 15_600
     assert platform.capital_cents() == own0 + 15_600
-    assert platform.pool_cash_cents() == 480_000
-    assert platform.pool_value_cents() == 1_000_000             # cash + loan
+    assert platform.pool_cash_cents() == 0                      # nothing idles
+    assert firm.fees_due_cents[0] == 520
 
     ledger.transfer(m.accounts["world.income"], int(bor.account[0]), 100_000, "income")
     # 3. Two instalments: 263,907 (interest 5,200) and 263,905 (interest 2,612);
@@ -106,29 +111,28 @@ def test_one_loan_from_investment_to_payout_and_sweep() -> None:
         markets.settle_repayments(m, rows, interest, due, np.array([True]))
     m.refresh_platform_books()
     assert m.loans.status[0] == LoanStatus.REPAID
-    assert platform.pool_cash_cents() == 480_000 + 263_907 - 520 + 263_905 - 261  # 1,007,031
+    assert platform.pool_cash_cents() == 263_907 - 520 + 263_905 - 261  # 527,031
     assert platform.capital_cents() == own0 + 15_600 + 520 + 261
-    assert firm.fees_due_cents[0] == 1_000 + 263 + 263
+    assert firm.fees_due_cents[0] == 520 + 263 + 263
 
-    # 4. The investor asks for everything back; the pool pays 1,007,031 into the app.
-    m.holdings.request(m.holdings.held, m.holdings.units)
+    # 4. Collections are paid out to the holder the same week, unasked: 527,031 into
+    #    the app, owed to its bank card; the slot stays open for the rest of the bid.
     markets.pay_withdrawals(m)
     assert platform.pool_cash_cents() == 0 and platform.units_total == 0
-    assert not m.holdings.held[0].any()                         # slot freed
+    assert hold.held[0].any() and hold.bid_cents[0].sum() == 480_000
     pos = int(inv.client_pos[0])
-    assert firm.client_balance_cents[pos] == 1_007_031
-    assert firm.reserves_cents() == 1_007_031
+    assert firm.client_balance_cents[pos] == 527_031
 
-    # 5. T+1: half is swept into the fund (503,515), the rest goes to the bank (503,516).
+    # 5. T+1: all of it goes to the bank (nothing swept into the fund).
     firm.settle_client_balances()
-    assert fund.holdings_cents[pos] == 503_515
-    assert ledger.balance(int(inv.account[0])) == deposit0 - 1_000_000 + 503_516
+    assert fund.holdings_cents[pos] == 0
+    assert ledger.balance(int(inv.account[0])) == deposit0 - 520_000 + 527_031
     assert firm.reserves_cents() == 0
 
-    # 6. The platform pays the payment firm its 1,526 cents of fees with its costs.
+    # 6. The platform pays the payment firm its 1,046 cents of fees with its costs.
     firm_own = ledger.balance(firm.own_account)
     platform.pay_costs()
-    assert ledger.balance(firm.own_account) == firm_own + 1_526
+    assert ledger.balance(firm.own_account) == firm_own + 1_046
     m.check_accounts()
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import one_platform_world
 
-from ifsim.ecosystem import markets
+from ifsim.ecosystem import claims, markets
 from ifsim.ecosystem.contracts import FailureCause, LoanKind, PlatformType
 from ifsim.ecosystem.loans import LoanStatus
 from ifsim.ecosystem.metrics import investor_p2p_cents, investor_promised_cents
@@ -20,7 +20,12 @@ def world(kind: PlatformType, custody: float = 0.0, capital: int = 1_000_000,
 
 
 def invest(m: EcosystemModel, investor: int, amount: int) -> None:
+    """Put ``amount`` of the investor's money on platform 0. On a platform funded from
+    bids the bid is drawn at once, as when a loan takes it (the money then sits in the
+    pool on its way to the borrower, which is what these tests need to value)."""
     markets.execute_investments(m, np.array([investor]), np.array([0]), np.array([amount]))
+    if m.platforms[0].kind.funded_by_bids:
+        claims.draw_from_bids(m, np.array([amount]), "test: bid drawn for a loan")
     m.refresh_platform_books()
 
 
@@ -49,7 +54,8 @@ def test_hand_built_ponzi_absconds_and_investors_lose_what_they_put_in_less_what
     compare what they can take with what staying is worth and abscond. Nothing is left
     for investors, so each loses exactly what it put in minus what it got back."""
     m = world(PlatformType.PONZI, ponzi_diversion_share=0.5, abscond_penalty_median_cents=0,
-              fraud_detection_prob=0.0)              # owners who are never caught
+              fraud_detection_prob=0.0,              # owners who are never caught
+              product_terms_weeks=[4])               # 4-week products: due at week 4
     p = m.platforms[0]
     invest(m, 0, 1_000_000)
     invest(m, 1, 600_000)
@@ -65,6 +71,7 @@ def test_hand_built_ponzi_absconds_and_investors_lose_what_they_put_in_less_what
     assert p.alive and 300_000 - 2 <= got_back_0 <= 300_000
     for _ in range(4):                                # new money stops
         p.start_week()
+    m.steps = 14                                      # the second product rolled to week 14
     m.holdings.request(np.array([[False, False, False], [True, False, False]]),
                        m.holdings.units)
     markets.pay_withdrawals(m)                        # the request outruns the inflow

@@ -40,7 +40,8 @@ def guaranteed_world(guarantor_cents: int = 300_000, coverage: float = 0.0,
 
 def lend(m: EcosystemModel, principal: int, borrower: int = 0, invest: bool = True,
          empty_card: bool = True) -> int:
-    """Investor 0 funds the pool; one guaranteed loan at the best grade (2% margin);
+    """Investor 0 bids 2,000,000 (it waits in its deposit, ecosystem/claims.py); one
+    guaranteed loan at the best grade (2% margin) draws on it;
     the borrower falls into distress and misses one instalment."""
     if invest:
         markets.execute_investments(m, np.array([0]), np.array([0]), np.array([2_000_000]))
@@ -76,7 +77,8 @@ def test_worked_example_guarantor_exhausted_then_risk_pool_then_investors() -> N
     assert guarantor.capital_cents() == 280_000
     assert m.ledger.balance(platform.risk_pool_account) == 120_000
     assert m.loans.guarantor[row] == 0
-    assert platform.pool_cash_cents() == 1_000_000               # 2m in, 1m lent
+    assert platform.pool_cash_cents() == 0                       # 1m drawn from the bid, lent
+    assert m.holdings.bid_cents[0].sum() == 1_000_000            # the rest still waits
 
     paid = waterfall.settle(m, row)
     assert paid == {"forced_debit": 0, "guarantor": 280_000, "risk_pool": 120_000,
@@ -84,7 +86,7 @@ def test_worked_example_guarantor_exhausted_then_risk_pool_then_investors() -> N
     assert not guarantor.alive                                  # exhausted: it fails
     assert m.ledger.balance(platform.risk_pool_account) == 0
     m.refresh_platform_books()
-    assert platform.pool_value_cents() == 1_400_000             # investors lost 600,000
+    assert platform.pool_value_cents() == 400_000               # investors lost 600,000
     assert platform.investor_writeoffs_cents == 600_000
     events = m.events.frame()
     steps = events[events["kind"] == "waterfall"][["cause", "amount_cents"]].values.tolist()
