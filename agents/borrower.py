@@ -13,6 +13,17 @@ the whole population and read as the per-borrower rule they implement (docs/desi
 - A healthy borrower asks for loans (amount, maturity, purpose) and repays equal weekly
   instalments out of income, within a debt-service limit and the borrowing caps per
   platform and in total (Interim Measures 2016: 200k / 1m yuan for individuals).
+- A share of borrowers (``rollover_share``) borrow interest-only (先息后本, a common P2P
+  repayment scheme) and repay each loan's principal at maturity with a new loan
+  (借新还旧): from ``rollover_lead_weeks`` before maturity they apply for it, first at
+  the platform that lent to them, which rolls them over without the debt-service test,
+  then elsewhere, where the usual screening applies. When their lender has closed and
+  no other will lend in time, they cannot pay the principal, fall into distress and
+  default on every platform they owe: common borrowers carry one platform's closure to
+  the others (domain.md section 4, channel 1; section 6).
+- When a platform fails, a share of its borrowers (``strategic_default_share``) stop
+  paying it (逃废债) and keep paying their other lenders.
+- Distress ends with probability ``cure_prob_weekly`` a week: income recovers.
 - Every borrower keeps precautionary savings in the bank card linked to its loans: a
   buffer of ``cash_buffer_weeks`` weeks of the income it now receives, and spends what
   lies above it, loan proceeds included (buffer-stock saving: households hold a target
@@ -49,6 +60,7 @@ class BorrowerPopulation:
     income_cents_weekly: np.ndarray
     distressed: np.ndarray      # bool: income reduced, not paying
     loans_taken: np.ndarray     # count of loans ever taken (for inspection)
+    rolls_over: np.ndarray      # bool: takes interest-only loans and refinances them
 
     @property
     def n(self) -> int:
@@ -88,7 +100,7 @@ class Borrower(mesa.Agent):
             payment_firm=model.draw_payment_firms(n),
             pd_annual=np.zeros(n), score=np.zeros(n), brushed=np.zeros(n, bool),
             income_cents_weekly=np.zeros(n, np.int64), distressed=np.zeros(n, bool),
-            loans_taken=np.zeros(n, np.int64),
+            loans_taken=np.zeros(n, np.int64), rolls_over=np.zeros(n, bool),
         )
         cls.draw_characteristics(model, pop, np.arange(n))
         for i in range(n):
@@ -111,11 +123,13 @@ class Borrower(mesa.Agent):
         income = p.income_median_cents_weekly * np.exp(rng.normal(0.0, p.income_sigma, k))
         pop.income_cents_weekly[rows] = floor_cents(income)
         pop.distressed[rows] = False
+        pop.rolls_over[rows] = rng.random(k) < p.rollover_share
 
     # -- weekly rules (vectorized) ------------------------------------------------------
     @classmethod
     def fall_into_distress(cls, model: mesa.Model) -> None:
-        """A healthy borrower becomes distressed with its macro-conditional weekly hazard.
+        """A healthy borrower becomes distressed with its macro-conditional weekly hazard;
+        a distressed one recovers its income with probability ``cure_prob_weekly``.
 
         Real-estate loans load more on the common factor, so a borrower with such a loan
         uses the larger loading (domain.md s.2: yields flowing to real estate).
@@ -125,8 +139,10 @@ class Borrower(mesa.Agent):
         loading[model.borrowers_with_real_estate_loans()] = p.real_estate_factor_multiplier
         pd_t = conditional_pd(pop.pd_annual, model.macro.factor, loading,
                               model.params.macro.default_correlation)
-        hit = model.rng.random(pop.n) < weekly_hazard(pd_t)
-        pop.distressed |= hit
+        draws = model.rng.random((2, pop.n))
+        cured = pop.distressed & (draws[1] < p.cure_prob_weekly)   # income recovers
+        hit = draws[0] < weekly_hazard(pd_t)
+        pop.distressed = (pop.distressed & ~cured) | (hit & ~pop.distressed)
 
     @classmethod
     def weekly_income_cents(cls, model: mesa.Model) -> np.ndarray:
@@ -174,15 +190,17 @@ class Borrower(mesa.Agent):
         A borrower pays all its instalments if it is healthy and its cash covers them all,
         otherwise none (a distressed borrower defaults everywhere at once). A healthy
         borrower whose cash falls short is recorded as distressed: every missed
-        instalment belongs to a borrower in recorded default.
+        instalment belongs to a borrower in recorded default, or to a loan of a failed
+        platform its borrower has chosen not to pay (``strategic``, 逃废债).
         """
         pop = model.borrowers
         borrowers = model.loans.borrower[rows]
+        owed = model.loans.strategic[rows] == 0      # 逃废债: a failed lender goes unpaid
         total_due = np.zeros(pop.n, np.int64)
-        np.add.at(total_due, borrowers, due)
+        np.add.at(total_due, borrowers[owed], due[owed])
         cash = model.ledger.balances(pop.account)
         pop.distressed |= (total_due > 0) & (cash < total_due)
-        return ~pop.distressed[borrowers]
+        return ~pop.distressed[borrowers] & owed
 
     @classmethod
     def ask_for_loans(cls, model: mesa.Model) -> dict[str, np.ndarray]:
@@ -191,17 +209,49 @@ class Borrower(mesa.Agent):
         open_loans = model.loans.by_borrower_count(pop.n)
         eligible = ~pop.distressed & (open_loans < p.max_open_loans)
         applies = eligible & (rng.random(pop.n) < p.apply_prob_weekly)
+        refinance = cls.loans_to_roll_over(model)
+        applies[model.loans.borrower[refinance]] = False    # one application a week
         who = np.flatnonzero(applies)
         k = len(who)
         amount = p.loan_amount_median_cents * np.exp(rng.normal(0.0, p.loan_amount_sigma, k))
         mat_w = np.asarray(p.maturity_weights) / sum(p.maturity_weights)
         pur_w = np.asarray(p.purpose_weights) / sum(p.purpose_weights)
-        return {
+        new = {
             "borrower": who,
             "amount_cents": np.maximum(floor_cents(amount), 100),
             "term_weeks": rng.choice(np.asarray(p.maturity_weeks_options), size=k, p=mat_w),
             "purpose": rng.choice(3, size=k, p=pur_w).astype(np.int8),
+            "refinances": np.full(k, -1, np.int64),
         }
+        return {key: np.concatenate([new[key], value])
+                for key, value in cls.refinancing(model, refinance).items()}
+
+    @classmethod
+    def loans_to_roll_over(cls, model: mesa.Model) -> np.ndarray:
+        """Interest-only loans of healthy rollover borrowers that mature within
+        ``rollover_lead_weeks`` (借新还旧: the principal is to be repaid with a new loan);
+        one per borrower, the soonest."""
+        loans, pop = model.loans, model.borrowers
+        lead = model.params.borrower.rollover_lead_weeks
+        left = loans.term_weeks - loans.weeks_paid
+        rows = np.flatnonzero(loans.real_active() & (loans.bullet == 1) & (left <= lead)
+                              & pop.rolls_over[loans.borrower] & ~pop.distressed[
+                                  loans.borrower])
+        order = np.lexsort((left[rows], loans.borrower[rows]))
+        rows = rows[order]
+        first = np.unique(loans.borrower[rows], return_index=True)[1]
+        return rows[first]
+
+    @classmethod
+    def refinancing(cls, model: mesa.Model, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Applications for the loans that repay ``rows``: the principal grossed up for
+        the fees taken at disbursement, for the same term and purpose."""
+        loans, p = model.loans, model.params
+        fees = p.platform.origination_fee + p.guarantor.fee
+        amount = np.ceil(loans.outstanding_cents[rows] / max(1.0 - fees, 1e-9))
+        return {"borrower": loans.borrower[rows], "amount_cents": amount.astype(np.int64),
+                "term_weeks": loans.term_weeks[rows].copy(),
+                "purpose": loans.purpose[rows].astype(np.int8), "refinances": rows.copy()}
 
     @classmethod
     def replace_departed(cls, model: mesa.Model) -> None:

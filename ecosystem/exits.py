@@ -64,6 +64,25 @@ class Exits:
                             platform.capital_cents(), "capital returned to owners at exit")
         self.write_off(platform, self._rows(platform, LoanKind.FICTITIOUS),
                        "fictitious loans exposed")
+        self._borrowers_stop_paying(platform)
+
+    def _borrowers_stop_paying(self, platform) -> None:
+        """逃废债: a share of a failed platform's borrowers (``borrower.
+        strategic_default_share``, drawn per borrower) stop paying it, while they keep
+        paying their other lenders; their loans go into arrears and are written off."""
+        model = self.model
+        rows = self._rows(platform, LoanKind.REAL)
+        if rows.size == 0:
+            return
+        borrowers = np.unique(model.loans.borrower[rows])
+        share = model.params.borrower.strategic_default_share
+        quitting = borrowers[model.rng.random(borrowers.size) < share]
+        stop = rows[np.isin(model.loans.borrower[rows], quitting)]
+        model.loans.cols["strategic"][stop] = 1
+        if stop.size:
+            model.events.log("strategic_default", platform.name, "borrowers stop paying",
+                             int(model.loans.outstanding_cents[stop].sum()),
+                             f"{quitting.size} of {borrowers.size} borrowers")
 
     def _make_good_promise(self, platform) -> None:
         """Orderly exit of a promising platform: capital pays what the promise owes

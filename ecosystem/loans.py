@@ -1,7 +1,9 @@
 """The loan book: every P2P loan as a row of numpy columns.
 
-A loan is an amortizing instalment loan (等额本息, equal weekly instalments) funded from a
-platform's investor pool. Under the information-intermediary model (domain.md section 3)
+A loan is an amortizing instalment loan (等额本息, equal weekly instalments) or an
+interest-only loan repaid at maturity (先息后本, ``bullet``: the instalment is the
+interest, and the last payment the principal with it), funded from a platform's
+investors. Under the information-intermediary model (domain.md section 3)
 the investors bear the credit risk: repayments go to the pool and write-offs reduce the
 pool's value, pro rata to the investors' units. A loan whose borrower misses
 ``write_off_after_missed_weeks`` instalments in a row is written off (about 90 days
@@ -32,6 +34,9 @@ COLUMNS: dict[str, type] = {
     "guarantor": np.int64,
     "margin_cents": np.int64,  # guarantor's security deposit held in the risk pool
     "kind": np.int8,
+    "bullet": np.int8,     # 1: interest-only, principal at maturity (先息后本)
+    "strategic": np.int8,  # 1: its borrower stopped paying a failed platform (逃废债)
+    "rollover": np.int8,   # 1: taken to repay a maturing loan (借新还旧)
 }
 # Columns whose "nothing" is not zero.
 DEFAULTS = {"guarantor": -1}
@@ -54,9 +59,14 @@ class Purpose(IntEnum):
 
 
 def instalment_cents(principal_cents: np.ndarray, rate_annual: np.ndarray,
-                     term_weeks: np.ndarray) -> np.ndarray:
-    """Equal weekly instalment that repays ``principal`` with interest over the term."""
+                     term_weeks: np.ndarray, bullet: np.ndarray | None = None) -> np.ndarray:
+    """Equal weekly instalment that repays ``principal`` with interest over the term, or
+    for a bullet loan the weekly interest alone (rounded up)."""
     r = weekly_rate(np.asarray(rate_annual, dtype=np.float64))
+    if bullet is not None:
+        interest = np.ceil(np.asarray(principal_cents, np.float64) * r).astype(np.int64)
+        return np.where(np.asarray(bullet, bool), interest,
+                        instalment_cents(principal_cents, rate_annual, term_weeks))
     n = np.asarray(term_weeks, dtype=np.float64)
     p = np.asarray(principal_cents, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):

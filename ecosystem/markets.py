@@ -219,6 +219,8 @@ def originate_loans(model, apps: dict[str, np.ndarray]) -> None:
     """
     if apps["borrower"].size:
         first, second = choose_lenders(model, apps)
+        apps, first, second = _with_a_lender(apps, first, second)
+    if apps["borrower"].size:
         chosen, turned_down = _approved(model, dict(apps, platform=first))
         _book(model, chosen)
         again = turned_down & (second >= 0)   # one more try, at the next-best platform
@@ -226,6 +228,12 @@ def originate_loans(model, apps: dict[str, np.ndarray]) -> None:
             retry = {k: v[again] for k, v in apps.items()}
             _book(model, _approved(model, dict(retry, platform=second[again]))[0])
     _book(model, model.campaigns.raise_and_close())
+
+
+def _with_a_lender(apps: dict, first: np.ndarray, second: np.ndarray) -> tuple:
+    """Applications that found a platform to ask (none is in service: none do)."""
+    found = first >= 0
+    return {k: v[found] for k, v in apps.items()}, first[found], second[found]
 
 
 def _book(model, batch: dict[str, np.ndarray] | None) -> None:
@@ -246,6 +254,9 @@ def choose_lenders(model, apps: dict[str, np.ndarray]) -> tuple[np.ndarray, np.n
     if serving.size == 0:
         return np.full(n, -1, np.int64), np.full(n, -1, np.int64)
     cand = serving[model.rng.integers(0, serving.size, size=(n, k))]
+    # a borrower rolling a loan over asks the platform that lent it first
+    lender = _refinancing_lender(model, apps)
+    cand[:, 0] = np.where(lender >= 0, lender, cand[:, 0])
     grade = logistic(-model.borrowers.score[apps["borrower"]])[:, None]
     margin = np.array([pl.margin_annual for pl in model.platforms])[cand]
     cutoff = np.array([pl.pd_cutoff_annual for pl in model.platforms])[cand]
@@ -254,7 +265,10 @@ def choose_lenders(model, apps: dict[str, np.ndarray]) -> tuple[np.ndarray, np.n
              + margin)
     cap = p.platform.rate_cap_annual
     expect = (grade < cutoff) & ((cap == 0) | (quote <= cap))
+    campaign = model.crowdfunding_mask()[cand] & (apps["refinances"] >= 0)[:, None]
+    expect &= ~campaign                    # a campaign takes weeks: no use for a rollover
     score = np.where(expect, quote, np.inf)
+    score[:, 0] = np.where(lender >= 0, -np.inf, score[:, 0])
     score[:, 1:] = np.where(cand[:, 1:] == cand[:, :1], np.inf, score[:, 1:])  # no repeats
     order = np.argsort(score, axis=1, kind="stable")
     rows = np.arange(n)
@@ -267,6 +281,17 @@ def choose_lenders(model, apps: dict[str, np.ndarray]) -> tuple[np.ndarray, np.n
     return first.astype(np.int64), second.astype(np.int64)
 
 
+def _refinancing_lender(model, apps: dict[str, np.ndarray]) -> np.ndarray:
+    """The platform of the loan each application refinances, if it is in service (-1:
+    none)."""
+    rows = apps["refinances"]
+    if not (rows >= 0).any():
+        return np.full(rows.size, -1, np.int64)
+    lender = np.where(rows >= 0, model.loans.platform[np.maximum(rows, 0)], -1)
+    serving = np.array([pl.in_service() for pl in model.platforms], bool)
+    return np.where((lender >= 0) & serving[np.maximum(lender, 0)], lender, -1)
+
+
 def _approved(model, apps: dict[str, np.ndarray],
               ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Screen, price and fund applications at their chosen platforms. Returns the loans
@@ -275,7 +300,9 @@ def _approved(model, apps: dict[str, np.ndarray],
     approved, rate, est_pd = _screen_by_platform(model, apps)
     apps["rate_annual"], apps["est_pd"] = rate, est_pd
     apps["term_weeks"] = _terms(model, apps)
-    apps["instalment_cents"] = instalment_cents(apps["amount_cents"], rate, apps["term_weeks"])
+    apps["bullet"] = model.borrowers.rolls_over[apps["borrower"]].astype(np.int8)
+    apps["instalment_cents"] = instalment_cents(apps["amount_cents"], rate, apps["term_weeks"],
+                                                apps["bullet"])
     apps["kind"] = np.zeros(apps["borrower"].size, np.int8)
     ok = approved & _within_limits(model, apps)
     crowd = ok & model.crowdfunding_mask()[apps["platform"]]
@@ -309,18 +336,28 @@ def _screen_by_platform(model, apps: dict) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def _within_limits(model, apps: dict) -> np.ndarray:
-    """Debt-service limit and borrowing caps per platform and in total (0 = no cap)."""
+    """Debt-service limit and borrowing caps per platform and in total (0 = no cap). A
+    loan that repays another replaces it: the old one's principal and instalment are
+    not counted twice, and the platform that made the old loan rolls it over without the
+    debt-service test (it would rather roll than book a default)."""
     p, loans, pop = model.params.borrower, model.loans, model.borrowers
     b = apps["borrower"]
     asked_total, asked_here = model.campaigns.asked_cents(b, apps["platform"])
-    owed = loans.by_borrower("outstanding_cents", pop.n)[b] + asked_total
-    paying = loans.by_borrower("instalment_cents", pop.n)[b]
-    ok = paying + apps["instalment_cents"] <= p.max_debt_service_ratio * \
-        pop.income_cents_weekly[b]
+    rolling = apps["refinances"] >= 0
+    old = np.maximum(apps["refinances"], 0) if rolling.any() else np.zeros(0, np.int64)
+    old_owed = np.where(rolling, loans.outstanding_cents[old], 0) if rolling.any() else 0
+    old_paying = np.where(rolling, loans.instalment_cents[old], 0) if rolling.any() else 0
+    owed = loans.by_borrower("outstanding_cents", pop.n)[b] + asked_total - old_owed
+    paying = loans.by_borrower("instalment_cents", pop.n)[b] - old_paying
+    same_lender = (rolling & (loans.platform[old] == apps["platform"]) if rolling.any()
+                   else rolling)
+    ok = same_lender | (paying + apps["instalment_cents"] <= p.max_debt_service_ratio
+                        * pop.income_cents_weekly[b])
     if p.cap_total_cents:
         ok &= owed + apps["amount_cents"] <= p.cap_total_cents
     if p.cap_per_platform_cents:
-        here = _owed_on_platform(model, b, apps["platform"]) + asked_here
+        here = (_owed_on_platform(model, b, apps["platform"]) + asked_here
+                - np.where(same_lender, old_owed, 0))
         ok &= here + apps["amount_cents"] <= p.cap_per_platform_cents
     return ok
 
@@ -361,14 +398,17 @@ def _book_and_disburse(model, chosen: dict) -> None:
     """Book the loans, take fees and guarantees, pay the borrowers through their firms."""
     loans, pop = model.loans, model.borrowers
     n = chosen["borrower"].size
-    chosen = {"kind": np.zeros(n, np.int8), "est_pd": np.zeros(n), **chosen}
+    chosen = {"kind": np.zeros(n, np.int8), "est_pd": np.zeros(n),
+              "bullet": np.zeros(n, np.int8), "refinances": np.full(n, -1, np.int64),
+              **chosen}
     guarantor, guarantee_fee, margin = _guarantees(model, chosen)
     loans.add(borrower=chosen["borrower"], platform=chosen["platform"],
               principal_cents=chosen["amount_cents"], outstanding_cents=chosen["amount_cents"],
               instalment_cents=chosen["instalment_cents"], rate_annual=chosen["rate_annual"],
               term_weeks=chosen["term_weeks"], purpose=chosen["purpose"],
               status=LoanStatus.ACTIVE, originated_step=model.steps, guarantor=guarantor,
-              margin_cents=margin, kind=chosen["kind"])
+              margin_cents=margin, kind=chosen["kind"], bullet=chosen["bullet"],
+              rollover=(chosen["refinances"] >= 0).astype(np.int8))
     pop.loans_taken[chosen["borrower"]] += 1
     platforms, amounts = chosen["platform"], chosen["amount_cents"]
     _draw_bids_for(model, platforms, amounts)
@@ -383,10 +423,31 @@ def _book_and_disburse(model, chosen: dict) -> None:
     b = chosen["borrower"]
     route_by_firm(model, pop.payment_firm[b], pools, pop.account[b],
                   amounts - fee - guarantee_fee, "loan disbursement")
+    _repay_refinanced(model, chosen["refinances"])
     for pl in model.platforms:
         pl.note_new_rates(chosen["rate_annual"][(platforms == pl.idx) & (chosen["kind"] == 0)])
     model.step_stats["new_lending_cents"] += int(amounts.sum())
     model.step_stats["new_loans"] += int(amounts.size)
+
+
+def _repay_refinanced(model, rows: np.ndarray) -> None:
+    """The proceeds of a rollover loan repay the loan it refinances (借新还旧): the old
+    loan's principal goes from the borrower to its platform's pool, and it is closed."""
+    loans, pop = model.loans, model.borrowers
+    rows = rows[(rows >= 0)]
+    rows = rows[loans.status[rows] == LoanStatus.ACTIVE]
+    if rows.size == 0:
+        return
+    b = loans.borrower[rows]
+    amount = np.minimum(loans.outstanding_cents[rows], model.ledger.balances(pop.account[b]))
+    route_by_firm(model, pop.payment_firm[b], pop.account[b],
+                  model.pool_accounts[loans.platform[rows]], amount,
+                  "loan repaid with a new loan", fee_platforms=loans.platform[rows])
+    loans.cols["outstanding_cents"][rows] -= amount
+    done = rows[loans.outstanding_cents[rows] <= 0]
+    loans.cols["status"][done] = LoanStatus.REPAID
+    release_margins(model, done)
+    model.step_stats["loans_rolled_over"] += int(done.size)
 
 
 def _draw_bids_for(model, platforms: np.ndarray, amounts: np.ndarray) -> None:

@@ -334,6 +334,24 @@ class BorrowerParams(ParamGroup):
                                               source="convention: 90 days past due is the usual "
                                                      "default and non-performing threshold (Basel "
                                                      "II, BCBS 2006); 13 weeks")
+    rollover_share: float = param(0.2, "share", "share of borrowers who take interest-only "
+                                  "loans (先息后本) and repay each at maturity with a new "
+                                  "loan (借新还旧)", ge=0, le=1,
+                                  source=FREE + "; domain.md sections 3 and 6 (borrowers who "
+                                                "lived on rolling loans defaulted when their "
+                                                "platforms closed), no share given")
+    rollover_lead_weeks: int = param(2, "weeks", "how many weeks before maturity a rollover "
+                                     "borrower starts looking for the new loan", ge=1, le=52,
+                                     source=FREE)
+    strategic_default_share: float = param(0.3, "share", "share of a failed platform's "
+                                           "borrowers who stop paying it (逃废债) while they "
+                                           "keep paying other lenders", ge=0, le=1,
+                                           source=FREE + "; domain.md section 2 names "
+                                                         "strategic default on collapsing "
+                                                         "platforms, with no rate")
+    cure_prob_weekly: float = param(0.02, "per week", "probability that a distressed "
+                                    "borrower's income recovers (distress ends)", ge=0, le=1,
+                                    source=FREE + "; half-life of distress about 35 weeks")
     cash_buffer_weeks: float = param(2.0, "weeks of income", "cash a borrower keeps in its "
                                      "linked account as precautionary savings (buffer "
                                      "stock), in weeks of the income it now receives; the "

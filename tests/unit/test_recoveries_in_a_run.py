@@ -17,7 +17,9 @@ def risky_world() -> EcosystemModel:
     params = Params.from_dict({
         "world": {"n_investors": 300, "n_borrowers": 200, "n_platforms": 4,
                   "check_conservation": True},
-        "borrower": {"pd_annual_mean": 0.3, "apply_prob_weekly": 0.2},
+        # no cures: a borrower under pursuit stays distressed (the check below)
+        "borrower": {"pd_annual_mean": 0.3, "apply_prob_weekly": 0.2,
+                     "cure_prob_weekly": 0.0},
         "platform": {"type_shares": [0.5, 0.5, 0, 0, 0]},
     })
     return EcosystemModel(params, seed=3)
