@@ -86,7 +86,7 @@ class Campaigns:
                 want[platform.idx] += int(campaign["app"]["amount_cents"]) - campaign["raised"]
         if not want.any():
             return
-        cash = np.array([p.pool_cash_cents() for p in model.platforms], np.int64)
+        cash = model.pool_cash_by_platform()
         need = np.minimum(want - cash, claims.bids_by_platform(model))
         if (need > 0).any():
             claims.draw_from_bids(model, np.maximum(need, 0), "pledge to a crowdfunding "

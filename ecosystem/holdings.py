@@ -68,8 +68,8 @@ class Holdings:
 
     def per_platform(self, what: np.ndarray, n_platforms: int) -> np.ndarray:
         """Sum of a slot array (units or pending units) per platform."""
-        held = self.held
-        return sum_by(self.platform[held], what[held], n_platforms)
+        # empty slots (platform -1) land in bin 0, which is dropped: no mask to build
+        return sum_by(self.platform.ravel() + 1, what.ravel(), n_platforms + 1)[1:]
 
     def slot_values_cents(self, price_cents: np.ndarray) -> np.ndarray:
         """Value of every slot at the platforms' unit prices (cents per unit)."""

@@ -144,11 +144,7 @@ class Ledger:
         if (int(amounts.max()) * amounts.size > LEDGER_LIMIT_CENTS
                 and (total := sum(amounts.tolist())) > LEDGER_LIMIT_CENTS):
             self._overflow(self._names_of(src), self._names_of(dst), total, reason)
-        src_ext = self._external_mask(src, amounts.shape)
-        dst_ext = self._external_mask(dst, amounts.shape)
-        issued = int(amounts[src_ext & ~dst_ext].sum())
-        absorbed = int(amounts[dst_ext & ~src_ext].sum())
-        between = int(amounts[src_ext & dst_ext].sum())
+        issued, absorbed, between = self._crossing(src, dst, amounts)
         if issued + absorbed + between > self.headroom_cents:
             self._overflow(self._names_of(src), self._names_of(dst),
                            issued + absorbed + between, reason)
@@ -159,9 +155,25 @@ class Ledger:
         self.absorbed_cents += absorbed
         self.headroom_cents -= issued + absorbed + between
 
-    def _external_mask(self, accounts: np.ndarray | int, shape: tuple) -> np.ndarray:
-        kinds = self._kinds[accounts] == AccountKind.EXTERNAL
-        return np.broadcast_to(kinds, shape)
+    def _crossing(self, src: np.ndarray | int, dst: np.ndarray | int,
+                  amounts: np.ndarray) -> tuple[int, int, int]:
+        """Money a batch issues (external -> internal), absorbs (internal -> external)
+        and moves between external accounts."""
+        if np.ndim(src) == 0 and np.ndim(dst) == 0:   # one payer, one payee: no masks
+            src_ext, dst_ext = self.is_external(int(src)), self.is_external(int(dst))
+            if not (src_ext or dst_ext):
+                return 0, 0, 0
+            total = int(amounts.sum())
+            return (total * (src_ext and not dst_ext), total * (dst_ext and not src_ext),
+                    total * (src_ext and dst_ext))
+        src_kind = self._kinds[src] == AccountKind.EXTERNAL
+        dst_kind = self._kinds[dst] == AccountKind.EXTERNAL
+        if not (np.any(src_kind) or np.any(dst_kind)):   # internal to internal: most batches
+            return 0, 0, 0
+        src_ext = np.broadcast_to(src_kind, amounts.shape)
+        dst_ext = np.broadcast_to(dst_kind, amounts.shape)
+        return (int(amounts[src_ext & ~dst_ext].sum()), int(amounts[dst_ext & ~src_ext].sum()),
+                int(amounts[src_ext & dst_ext].sum()))
 
     def _debit(self, src: np.ndarray | int, amounts: np.ndarray, reason: str) -> None:
         if np.ndim(src) == 0:

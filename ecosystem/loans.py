@@ -37,6 +37,7 @@ COLUMNS: dict[str, type] = {
     "bullet": np.int8,     # 1: interest-only, principal at maturity (先息后本)
     "strategic": np.int8,  # 1: its borrower stopped paying a failed platform (逃废债)
     "rollover": np.int8,   # 1: taken to repay a maturing loan (借新还旧)
+    "watched": np.int8,    # 1: followed by the closure experiment (ecosystem/closure.py)
 }
 # Columns whose "nothing" is not zero.
 DEFAULTS = {"guarantor": -1}

@@ -82,7 +82,7 @@ def pay_withdrawals(model) -> None:
         if pl.ponzi_cannot_pay(int(requested[pl.idx])):
             pl.fail(FailureCause.INSOLVENT, "inflows fell short of promised payouts")
     prices = model.unit_prices_cents()
-    cash = np.array([pl.pool_cash_cents() for pl in model.platforms], dtype=np.int64)
+    cash = model.pool_cash_by_platform()
     value = model.recoverable_values_cents()
     alive = model.platform_alive_mask()
     serving = np.array([pl.in_service() for pl in model.platforms], dtype=bool)
@@ -304,8 +304,10 @@ def _approved(model, apps: dict[str, np.ndarray],
     apps["instalment_cents"] = instalment_cents(apps["amount_cents"], rate, apps["term_weeks"],
                                                 apps["bullet"])
     apps["kind"] = np.zeros(apps["borrower"].size, np.int8)
-    ok = approved & _within_limits(model, apps)
-    crowd = ok & model.crowdfunding_mask()[apps["platform"]]
+    on_crowd = model.crowdfunding_mask()[apps["platform"]]
+    # a campaign takes weeks to close: it cannot repay a loan maturing now
+    ok = approved & _within_limits(model, apps) & ~(on_crowd & (apps["refinances"] >= 0))
+    crowd = ok & on_crowd
     model.campaigns.launch(apps, np.flatnonzero(crowd))
     fundable = _fundable(model, apps, ok & ~crowd)
     unfunded = ok & ~crowd & ~fundable
@@ -380,17 +382,21 @@ def _fundable(model, apps: dict, approved: np.ndarray) -> np.ndarray:
     """Fund approved loans in order from each pool's cash (and, on loan-claim platforms,
     the investors' bids); one loan takes at most a share of it."""
     ok = np.zeros(apps["borrower"].size, bool)
-    share = model.params.platform.max_loan_share_of_cash
+    idx = np.flatnonzero(approved)
+    if idx.size == 0:
+        return ok
     bids = claims.bids_by_platform(model)
-    for pl in model.platforms:
-        idx = np.flatnonzero((apps["platform"] == pl.idx) & approved)
-        if idx.size == 0 or not pl.in_service():
-            continue
-        cash = pl.lendable_cents() + (int(bids[pl.idx]) if pl.kind.funded_by_bids else 0)
-        amounts = apps["amount_cents"][idx]
-        fits = amounts <= share * cash
-        running = np.cumsum(np.where(fits, amounts, 0))
-        ok[idx] = fits & (running <= cash)
+    money = np.array([(pl.lendable_cents() + (int(bids[pl.idx]) if pl.kind.funded_by_bids
+                                              else 0)) if pl.in_service() else -1
+                      for pl in model.platforms], np.int64)
+    plat = apps["platform"][idx]
+    idx, plat = idx[np.argsort(plat, kind="stable")], np.sort(plat, kind="stable")
+    amounts, cash = apps["amount_cents"][idx], money[plat]
+    fits = amounts <= model.params.platform.max_loan_share_of_cash * cash
+    taken = np.cumsum(np.where(fits, amounts, 0))
+    first = np.searchsorted(plat, plat, side="left")       # first row of each platform
+    running = taken - np.where(first > 0, taken[first - 1], 0)
+    ok[idx] = fits & (running <= cash) & (cash >= 0)
     return ok
 
 
@@ -454,7 +460,7 @@ def _draw_bids_for(model, platforms: np.ndarray, amounts: np.ndarray) -> None:
     """Loan-claim platforms draw from their investors' bids what their pool's cash does
     not cover of the loans they book."""
     n = len(model.platforms)
-    cash = np.array([pl.pool_cash_cents() for pl in model.platforms], np.int64)
+    cash = model.pool_cash_by_platform()
     need = np.maximum(sum_by(platforms, amounts, n) - cash, 0)
     need = np.where(claims.claim_platform_mask(model), need, 0)
     if need.any():

@@ -116,6 +116,17 @@ def maturity_gap_weeks(model) -> float:
     return float(gaps[used].mean()) if used.any() else 0.0
 
 
+def watched_default_rate(model) -> float:
+    """Share of the loans that the closed (or watched) platform's rollover borrowers owe
+    on other platforms that have been written off since the closure week."""
+    return float(model.closure.default_rate())
+
+
+def watched_loans(model) -> int:
+    """Loans followed by the closure experiment (0 when none is)."""
+    return int(model.closure.watched)
+
+
 def investor_promised_cents(model) -> int:
     """What living fund pools and Ponzi schemes promise their investors (a promise, not
     wealth: compare with ``investor_p2p_cents``)."""
@@ -215,6 +226,7 @@ REPORTERS = {f.__name__: f for f in (
     fund_assets_cents, fund_yield_annual, investor_losses_cents, investor_writeoffs_cents,
     investor_recoveries_cents, investor_promised_cents, largest_platform_share,
     idle_money_share, bids_waiting_cents, transfer_queue_cents, maturity_gap_weeks,
+    watched_default_rate, watched_loans,
     avg_advertised_yield_annual, market_rate_annual, deposit_rate_annual,
     lending_rate_annual, macro_factor, platform_hhi,
     fund_net_outflow_share, distressed_borrower_share, guarantors_alive,

@@ -26,6 +26,7 @@ from ifsim.ecosystem import (
     waterfall,
 )
 from ifsim.ecosystem.campaigns import Campaigns
+from ifsim.ecosystem.closure import ClosureWatch
 from ifsim.ecosystem.contracts import LoanKind, PlatformType
 from ifsim.ecosystem.errors import ParameterError
 from ifsim.ecosystem.events import EventLog
@@ -132,6 +133,7 @@ class EcosystemModel(mesa.Model):
         self.loans = LoanBook()
         self.exits, self.recoveries, self.campaigns = Exits(self), Recoveries(self), \
             Campaigns(self)
+        self.closure = ClosureWatch(self)
         self._build_world()
         self.datacollector = mesa.DataCollector(
             model_reporters=metrics.REPORTERS,
@@ -356,6 +358,12 @@ class EcosystemModel(mesa.Model):
         nav, promised, alive_promiser = self._navs()
         return np.where(alive_promiser, np.minimum(nav, promised), nav)
 
+    def pool_cash_by_platform(self) -> np.ndarray:
+        """``Platform.pool_cash_cents`` of every platform at once."""
+        if not self._vector_values:
+            return np.array([p.pool_cash_cents() for p in self.platforms], np.int64)
+        return self.ledger.balances(self.pool_accounts)
+
     def recoverable_values_cents(self) -> np.ndarray:
         """``Platform.recoverable_value_cents`` of every platform at once (the same sum,
         from the books ``refresh_platform_books`` keeps): read many times a week."""
@@ -504,6 +512,7 @@ class EcosystemModel(mesa.Model):
             platform.start_week()
         incidents.strike(self)
         shocks.apply(self)
+        self.closure.apply()
         self.settle_payments()
         self.pay_interest_and_fund_income()
         self.borrowers_earn_and_repay()
@@ -608,7 +617,9 @@ class EcosystemModel(mesa.Model):
             platform.adjust_margin(int(self.unfunded_cents[platform.idx]), waiting)
 
     def end_of_week_checks(self) -> None:
-        """Compact the loan book now and then; check conservation if asked."""
+        """Count watched loans that ended; compact the loan book now and then; check
+        conservation if asked."""
+        self.closure.count()
         if self.steps % COMPACT_EVERY_STEPS == 0:
             self.loans.compact()
         if self.params.world.check_conservation:

@@ -798,6 +798,15 @@ class RegulatorParams(ParamGroup):
                                   "a warning", ge=1, le=10_000,
                                   source=FREE + "; source 001 names early warning, not its "
                                                 "thresholds")
+    closure_step: int = param(0, "week", "week at which the platform with the largest loan "
+                              "book is watched: the loans its rollover borrowers owe on "
+                              "other platforms are followed (ecosystem/closure.py); 0 = "
+                              "none", ge=0, le=MAX_STEPS,
+                              source="experiment setting (the common-borrowers experiment)")
+    closure_orders_exit: int = param(0, "flag (0/1)", "1: that platform is also ordered to "
+                                     "exit in that week; 0: it stays open (the same-seed "
+                                     "comparison)", ge=0, le=1,
+                                     source="experiment setting (a shock, not a rule)")
     large_default_cents: int = param(10_000_000, "cents", "write-off that is logged as a "
                                      "large default (100,000 yuan)", ge=0,
                                      le=10**15,

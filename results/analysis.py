@@ -860,3 +860,37 @@ def _empty_long() -> pd.DataFrame:
     frame["metric"] = pd.Series(dtype=object)
     frame["value"] = pd.Series(dtype="float64")
     return frame
+
+
+def year_end_stats(store: RunStore, experiment: str,
+                   metrics: Sequence[str] | None = None) -> pd.DataFrame:
+    """Each metric at the end of each calendar year, over the experiment's done runs:
+    the value in a run's last week that starts in that year (dates from each run's own
+    ``world.start_date``), then the median over runs with the 5th and 95th percentiles
+    (a distribution, not only a centre). A year counts for a run if the run reaches a
+    week starting between 25 and 31 December of it.
+
+    Returns:
+        Columns ``metric``, ``year``, ``date`` (median date of the weeks used), ``runs``,
+        ``median``, ``p05``, ``p95``, ``mean``; empty if no run spans a year end.
+    """
+    from ifsim.results.calendar import start_date_of, week_dates
+
+    long = timeseries_long(store, experiment, metrics)
+    if long.empty:
+        return pd.DataFrame(columns=["metric", "year", "date", "runs", "median", "p05",
+                                     "p95", "mean"])
+    params = store.run_params(long["run_id"].unique().tolist())
+    dates = pd.Series(pd.NaT, index=long.index, dtype="datetime64[ns]")
+    for run_id, rows in long.groupby("run_id").groups.items():
+        start = start_date_of(params.get(int(run_id)))
+        dates.loc[rows] = week_dates(start, long.loc[rows, "step"]).to_numpy()
+    long = long.assign(date=dates, year=dates.dt.year)
+    last = long.groupby(["metric", "run_id", "year"])["date"].transform("max")
+    ends = long[(long["date"] == last) & (long["date"].dt.month == 12)
+                & (long["date"].dt.day >= 25)]
+    stats = ends.groupby(["metric", "year"]).agg(
+        date=("date", "median"), runs=("value", "size"), median=("value", "median"),
+        p05=("value", lambda v: float(np.quantile(v, 0.05))),
+        p95=("value", lambda v: float(np.quantile(v, 0.95))), mean=("value", "mean"))
+    return stats.reset_index()

@@ -54,6 +54,7 @@ from ifsim.results.analysis import (
     sensitivity_notes,
     sobol_indices,
     timeseries_long,
+    year_end_stats,
 )
 from ifsim.results.calendar import start_date_of
 from ifsim.results.plots import (
@@ -194,7 +195,8 @@ class _Report:
             parts.append('<p class="note">No run of this experiment is done yet, so there '
                          "is nothing to summarize or plot.</p>")
         else:
-            parts += [self._outcomes_section(), self._trajectories_section(),
+            parts += [self._outcomes_section(), self._year_end_section(),
+                      self._trajectories_section(),
                       self._factors_section(), self._sensitivity_section()]
         parts += [self._extra_section(section) for section in self.sections]
         parts += [self._failed_section(), "<h2>Specification</h2>",
@@ -236,6 +238,27 @@ class _Report:
         if self.kind == "factorial" and 1 < len(self.points) <= MAX_POINT_ROWS:
             parts += ["<h3>By design point</h3>", self._points_table()]
         return "\n".join(part for part in parts if part)
+
+    def _year_end_section(self) -> str:
+        if not self.outcomes:
+            return ""
+        stats = year_end_stats(self.store, self.experiment, self.outcomes)
+        if stats.empty:
+            return ""
+        rows, data = [], []
+        for stat in stats.itertuples(index=False):
+            scale, unit = _unit(stat.metric)
+            rows.append([stat.metric, unit or "", stat.year, _num(stat.median * scale, unit),
+                         _interval(stat.p05 * scale, stat.p95 * scale, unit), stat.runs])
+            data.append([stat.metric, unit or "", stat.year, stat.median * scale,
+                         stat.p05 * scale, stat.p95 * scale, stat.runs])
+        header = ["outcome", "unit", "year", "median", "5%-95% of runs", "runs"]
+        numbers = pd.DataFrame(data, columns=["outcome", "unit", "year", "median", "p05",
+                                              "p95", "runs"])
+        return ("<h2>At each year end</h2>\n<p>Each outcome in each run's last week of "
+                "each calendar year (from 25 December), over the done runs: median and "
+                "the 5th to 95th percentile.</p>\n"
+                + self._table("year-ends", header, rows, text_columns=2, data=numbers))
 
     def _points_table(self) -> str:
         stats = mean_ci(self.runs, self.outcomes, by="sample_index", bounds=self.bounds)

@@ -12,11 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from ifsim.ecosystem.errors import IfsimError
-from ifsim.experiments.catalog import platform_types
+from ifsim.experiments.catalog import common_borrowers, platform_types
 from ifsim.experiments.spec import ExperimentSpec, load_spec
 
 CATALOG_DIR = Path(__file__).parent
-ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results}
+ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results,
+                                 "common-borrowers": common_borrowers.results}
 #: Each canonical experiment's own report sections: ``f(store, stored_name)``.
 REPORTS: dict[str, Callable] = {"platform-types": platform_types.report_sections}
 QUICK = {"scenario": "small", "steps": 156}

@@ -34,7 +34,8 @@ BIBLIOGRAPHY = DOCS / "bibliography.md"
 # each one (as a path). Every other module must be listed in SUPPORT_MODULES, so a new
 # module forces a decision on whether the ODD has to describe it.
 MECHANISM_MODULES = {
-    "ecosystem/campaigns.py", "ecosystem/claims.py", "ecosystem/entry.py",
+    "ecosystem/campaigns.py", "ecosystem/claims.py", "ecosystem/closure.py",
+    "ecosystem/entry.py",
     "ecosystem/exits.py", "ecosystem/holdings.py", "ecosystem/products.py",
     "ecosystem/incidents.py", "ecosystem/ledger.py", "ecosystem/loans.py",
     "ecosystem/macro.py", "ecosystem/markets.py", "ecosystem/model.py",
