@@ -73,6 +73,17 @@ class Orders:
     redeem_cents: np.ndarray
 
 
+def logit_shares(utils: np.ndarray, sensitivity: float) -> np.ndarray:
+    """Multinomial logit shares of each row's options; an option with utility -inf (not
+    open to this investor) gets none, and with sensitivity 0 the open options share
+    equally (0 x -inf would be NaN)."""
+    open_ = np.isfinite(utils)
+    best = np.where(open_, utils, -np.inf).max(axis=1, keepdims=True)
+    gap = np.where(open_, utils - np.where(np.isfinite(best), best, 0.0), 0.0)
+    weights = np.where(open_, np.exp(sensitivity * gap), 0.0)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 class Investor(mesa.Agent):
     """One investor; a view onto row ``idx`` of the model's investor population."""
 
@@ -204,9 +215,7 @@ class Investor(mesa.Agent):
                              -np.inf)
         util_dep = np.full(len(who), model.macro.deposit_rate_annual)
         utils = np.column_stack([util_dep, util_fund, util_best])
-        z = p.choice_sensitivity * (utils - utils.max(axis=1, keepdims=True))
-        shares = np.exp(z)
-        shares /= shares.sum(axis=1, keepdims=True)
+        shares = logit_shares(utils, p.choice_sensitivity)
         target = floor_cents(wealth[:, None] * shares)
         # no investor stakes more than max_p2p_share of its wealth on platforms; the rest
         # of the P2P target goes to deposits

@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "experiments in experiments/catalog and print its results.")
     experiment.add_argument("name", help="experiment name (see `ifsim list`)")
     experiment.add_argument("--quick", action="store_true",
-                            help="the small world and a shorter horizon (same seeds)")
+                            help="the small world, a shorter horizon and half the seeds "
+                                 "(the first half of the same seeds)")
     experiment.add_argument("--workers", type=int, default=None,
                             help="worker processes (default: all cores)")
     _add_store_options(experiment)

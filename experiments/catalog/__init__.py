@@ -1,8 +1,9 @@
 """The canonical experiments (``ifsim experiment NAME``): spec files plus their analysis.
 
 Each entry is a spec in this folder and a function that turns the stored runs into the
-experiment's headline results. ``--quick`` runs the same design on the small world and a
-shorter horizon, under its own experiment name, so quick and full results never mix.
+experiment's headline results. ``--quick`` runs the same design on the small world, a
+shorter horizon and half the seeds, under its own experiment name, so quick and full
+results never mix.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results,
 #: Each canonical experiment's own report sections: ``f(store, stored_name)``.
 REPORTS: dict[str, Callable] = {"platform-types": platform_types.report_sections}
 QUICK = {"scenario": "small", "steps": 156}
+QUICK_SEED_SHARE = 0.5   # a quick look keeps half the replications (at least 2)
 
 
 def list_experiments() -> dict[str, str]:
@@ -34,7 +36,8 @@ def catalog_spec(name: str, quick: bool = False) -> ExperimentSpec:
         raise IfsimError(f"unknown experiment '{name}' (known: {', '.join(ANALYSES)})")
     spec = load_spec(CATALOG_DIR / f"{name}.toml")
     if quick:
-        spec = replace(spec, name=f"{name}-quick", **QUICK)
+        replications = max(2, round(spec.replications * QUICK_SEED_SHARE))
+        spec = replace(spec, name=f"{name}-quick", replications=replications, **QUICK)
     return spec
 
 

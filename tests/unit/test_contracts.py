@@ -267,3 +267,16 @@ def test_distress_ends_with_the_cure_probability() -> None:
     m2.borrowers.distressed[:] = True
     Borrower.fall_into_distress(m2)
     assert m2.borrowers.distressed.all()     # absorbing without cures
+
+
+def test_logit_shares_leave_closed_options_out_even_without_sensitivity() -> None:
+    """Found by the fuzz tests: investor.choice_sensitivity = 0 made 0 x -inf = NaN."""
+    from ifsim.agents.investor import logit_shares
+
+    utils = np.array([[0.02, -np.inf, 0.05], [0.02, 0.03, 0.05]])
+    flat = logit_shares(utils, 0.0)
+    np.testing.assert_allclose(flat, [[0.5, 0.0, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    sharp = logit_shares(utils, 60.0)
+    assert np.isfinite(sharp).all() and sharp[0, 1] == 0.0
+    np.testing.assert_allclose(sharp.sum(axis=1), 1.0)
+    assert sharp[1, 2] > sharp[1, 1] > sharp[1, 0]
