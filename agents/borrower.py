@@ -235,6 +235,7 @@ class Borrower(mesa.Agent):
         lead = model.params.borrower.rollover_lead_weeks
         left = loans.term_weeks - loans.weeks_paid
         rows = np.flatnonzero(loans.real_active() & (loans.bullet == 1) & (left <= lead)
+                              & (loans.strategic == 0)     # not a failed lender it quit
                               & pop.rolls_over[loans.borrower] & ~pop.distressed[
                                   loans.borrower])
         order = np.lexsort((left[rows], loans.borrower[rows]))

@@ -193,7 +193,9 @@ class Investor(mesa.Agent):
         fear = cls.perceived_loss(model)
         slot_fear = np.where(hold.held, fear[np.maximum(hold.platform, 0)], 0.0)
         scared = hold.held & (slot_fear > pop.loss_tolerance_annual[:, None])
+        hold.bid_cents[scared] = 0             # and stop bidding there
         hold.request(scared, hold.units, model.steps)
+        hold.close_empty()
 
     @classmethod
     def rebalance(cls, model: mesa.Model) -> Orders:

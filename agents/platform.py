@@ -89,6 +89,7 @@ class Platform(mesa.Agent):
         self.guaranteed_arrears_cents = 0
         self.owner_cashflow_cents_weekly = 0.0     # average weekly change in own money
         self.revenue_cents_weekly = 0.0            # average weekly fee revenue
+        self.promise_cost_cents = 0                # promise top-ups this week
         self.cost_cents_weekly = 0.0               # average weekly costs and fees paid
         self._own_at_week_start = 0
         self.abscond_penalty_cents = 0             # this owner's sanction if caught
@@ -207,13 +208,17 @@ class Platform(mesa.Agent):
         return (self.model.macro.lending_rate_annual + p.platform.risk_premium_multiplier
                 * est_pd_annual + self.margin_annual)
 
-    def adjust_margin(self, unfunded_cents: int, waiting_cents: int) -> None:
+    def adjust_margin(self, unfunded_cents: int, waiting_cents: int,
+                      lent_cents: int = 0) -> None:
         """Competition on price: a platform that turned away loans it approved for want
         of money raises its margin, one whose money waits unlent (investors' bids, or a
         fund pool's cash beyond its buffer) cuts it, by ``platform.margin_step_annual``
-        times the excess demand share (a Walrasian price adjustment, one platform at a
-        time; borrowers compare margins when they choose, ``markets.choose_lenders``)."""
-        total = unfunded_cents + waiting_cents
+        times the excess demand share: (turned away - waiting) over all the money asked
+        for or on offer this week, loans booked included (a Walrasian price adjustment,
+        one platform at a time; borrowers compare margins when they choose,
+        ``markets.choose_lenders``). A platform that lends most of what it is offered
+        moves little; its speed is the free parameter ``margin_step_annual``."""
+        total = unfunded_cents + waiting_cents + lent_cents
         if total <= 0 or not self.alive:
             return
         p = self.model.params.platform
@@ -301,6 +306,7 @@ class Platform(mesa.Agent):
         paid = min(gap, self.capital_cents())
         self.model.ledger.transfer(self.own_account, self.pool_account, paid,
                                    "promised return topped up by platform")
+        self.promise_cost_cents += paid
         if paid < gap:
             self.fail(FailureCause.INSOLVENT, "cannot pay the promised principal and yield")
 
@@ -368,8 +374,11 @@ class Platform(mesa.Agent):
                           "custody fee"))
         for firm in model.payment_firms:
             bills.append((firm.own_account, firm.take_fees_due(self.idx), "payment fee"))
+        # what keeping the promise cost this week is a cost of the business too
         self.note_operating_result(int(model.fee_income_cents[self.idx]),
-                                   sum(amount for _, amount, _ in bills))
+                                   sum(amount for _, amount, _ in bills)
+                                   + self.promise_cost_cents)
+        self.promise_cost_cents = 0
         for dst, amount, reason in bills:
             paid = min(amount, model.ledger.balance(self.own_account))
             model.ledger.transfer(self.own_account, dst, paid, reason)
@@ -377,9 +386,10 @@ class Platform(mesa.Agent):
                 self.fail(FailureCause.INSOLVENT, f"could not pay {reason}")
 
     def note_operating_result(self, revenue_cents: int, cost_cents: int) -> None:
-        """Average weekly fee revenue and costs: the disclosed operating result that
-        would-be entrants read (``ecosystem/entry.py``), unlike the owners' cash flow it
-        leaves out money diverted or put in by the owners."""
+        """Average weekly fee revenue and costs (bills, and capital spent keeping a
+        promise): the operating result that would-be entrants read and that tells the
+        owners to wind down (``ecosystem/entry.py``); unlike the owners' cash flow it
+        leaves out money a Ponzi scheme diverts to them."""
         self.revenue_cents_weekly = 0.9 * self.revenue_cents_weekly + 0.1 * revenue_cents
         self.cost_cents_weekly = 0.9 * self.cost_cents_weekly + 0.1 * cost_cents
 

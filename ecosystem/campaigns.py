@@ -4,7 +4,7 @@ A project on a crowdfunding platform asks for a goal and has ``crowdfunding_camp
 to raise it, all or nothing: each week backers' pledges move from their own accounts
 (their bids on the platform, ``ecosystem/claims.py``) into the campaign's escrow; if the
 goal is reached by the deadline the money goes to the project, otherwise it goes back
-to the pool, which pays it out to its backers the same week. Lending campaigns then become ordinary
+to the pool, which pays it out to its backers the next week. Lending campaigns then become ordinary
 loans. Reward campaigns (奖励众筹) pay backers in goods: the pledge is booked as a reward
 claim that is settled at its maturity with goods worth the pledge if the project
 survives, and written off as the backers' loss if the project has failed (its owner is
@@ -87,7 +87,7 @@ class Campaigns:
         if not want.any():
             return
         cash = model.pool_cash_by_platform()
-        need = np.minimum(want - cash, claims.bids_by_platform(model))
+        need = np.minimum(want - cash, claims.bids_by_platform(model) * claims.priced(model))
         if (need > 0).any():
             claims.draw_from_bids(model, np.maximum(need, 0), "pledge to a crowdfunding "
                                                               "campaign")

@@ -57,6 +57,12 @@ def cap_bids_at_deposits(model) -> None:
         hold.bid_cents[rows] = np.floor(hold.bid_cents[rows] * scale[:, None]).astype(np.int64)
 
 
+def priced(model) -> np.ndarray:
+    """Platforms whose claims have a price: a platform whose claims are worth nothing
+    while some are held cannot sell new ones (it fails at the week's solvency check)."""
+    return model.unit_prices_cents() > 0
+
+
 def bids_by_platform(model) -> np.ndarray:
     """Standing bids per platform."""
     hold = model.holdings
@@ -68,8 +74,10 @@ def draw_from_bids(model, need_cents: np.ndarray, reason: str) -> np.ndarray:
     never beyond it), into its pool; issue claims at the book's value per unit.
     Returns what was drawn per platform (at least the need where bids allowed)."""
     hold, n = model.holdings, len(model.platforms)
+    model.refresh_platform_books()            # loans booked earlier this week count
+    nav = model.unit_prices_cents()           # the value per unit before the money comes
     total = bids_by_platform(model)
-    share = np.divide(need_cents, total, out=np.zeros(n), where=total > 0)
+    share = np.divide(need_cents, total, out=np.zeros(n), where=(total > 0) & (nav > 0))
     share = np.clip(share, 0.0, 1.0)
     slot_p = np.maximum(hold.platform, 0)
     take = np.where(hold.held, np.minimum(np.ceil(hold.bid_cents * share[slot_p]),
@@ -78,20 +86,21 @@ def draw_from_bids(model, need_cents: np.ndarray, reason: str) -> np.ndarray:
     if investors.size == 0:
         return np.zeros(n, np.int64)
     amounts, platforms = take[investors, slots], slot_p[investors, slots]
-    _pay_in(model, investors, slots, platforms, amounts, reason)
+    _pay_in(model, investors, slots, platforms, amounts, nav, reason)
     hold.bid_cents[investors, slots] -= amounts
     return sum_by(platforms, amounts, n)
 
 
-def _pay_in(model, investors, slots, platforms, amounts, reason: str) -> None:
-    """Move bid money deposit -> payment firm -> pool and issue units at the value per
-    unit of the platform's claims."""
+def _pay_in(model, investors, slots, platforms, amounts, nav: np.ndarray,
+            reason: str) -> None:
+    """Move bid money deposit -> payment firm -> pool and issue units at ``nav``, the
+    value per unit of the platform's claims before this money arrived (so new holders
+    neither dilute nor enrich those already there)."""
     from ifsim.ecosystem.markets import route_by_firm
 
     pop, hold = model.investors, model.holdings
     route_by_firm(model, pop.payment_firm[investors], pop.account[investors],
                   model.pool_accounts[platforms], amounts, reason, fee_platforms=platforms)
-    nav = model.unit_prices_cents()
     units = np.floor(amounts / nav[platforms]).astype(np.int64)
     hold.units[investors, slots] += units
     hold.paid_in_cents[investors, slots] += amounts

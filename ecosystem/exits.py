@@ -65,6 +65,14 @@ class Exits:
         self.write_off(platform, self._rows(platform, LoanKind.FICTITIOUS),
                        "fictitious loans exposed")
         self._borrowers_stop_paying(platform)
+        self._bids_withdrawn(platform)
+
+    def _bids_withdrawn(self, platform) -> None:
+        """Bids waiting on a platform that left are void: the money never left the
+        investors' deposits, and their slots free up once nothing else is held."""
+        hold = self.model.holdings
+        hold.bid_cents[hold.platform == platform.idx] = 0
+        hold.close_empty()
 
     def _borrowers_stop_paying(self, platform) -> None:
         """逃废债: a share of a failed platform's borrowers (``borrower.

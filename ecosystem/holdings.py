@@ -19,9 +19,11 @@ contract (domain.md section 3; ``ecosystem/contracts.py``):
 - on a fund pool or Ponzi scheme the units are fixed-term products that mature at
   ``maturity_step``: a request to leave waits for maturity, when the platform owes the
   promised value in cash; an unrequested product rolls over for another ``term_weeks``;
-- on a crowdfunding platform, and on any platform that has failed, requests are filled
-  pro rata from the pool's cash, and a failed platform pays out all its cash to all
-  holders as its loans are collected.
+- on a crowdfunding platform backers pledge from bids as well, and all the cash the
+  platform collects (or a campaign that missed its goal returns) is paid out to its
+  holders pro rata; a pledge cannot be sold;
+- a platform that has failed pays out all its cash to all holders, pro rata, as its
+  loans are collected.
 
 Losses are measured per investor and platform from money, not promises (docs/design.md s.4):
 ``paid_in`` is every cent the investor put in, ``got_back`` every cent (or good) it got

@@ -63,13 +63,13 @@ def release_margins(model, rows: np.ndarray) -> None:
 def pay_withdrawals(model) -> None:
     """Pay investors out of each pool's cash, as each contract says (``holdings``).
 
-    - Loan-claim platforms in business pay all the cash their loans brought in to all
-      holders, pro rata (``claims``): exits go through the transfer market instead.
+    - Loan-claim and crowdfunding platforms in business pay all the cash their loans
+      (or refunded campaigns) brought in to all holders, pro rata (``claims``): exits
+      from loan claims go through the transfer market instead.
     - Fund pools and Ponzi schemes in business pay the products that mature and were
       asked back, at the promised value, pro rata to the cash they hold (a queue forms
       when it falls short: a run); matured products not asked back roll over
       (``products``).
-    - Crowdfunding platforms in business fill requests pro rata from their cash.
     - Failed platforms pay all their cash out pro rata to all holders every week until
       the book is collected (orderly wind-down, 清盘).
     """
@@ -272,10 +272,11 @@ def choose_lenders(model, apps: dict[str, np.ndarray]) -> tuple[np.ndarray, np.n
     score[:, 1:] = np.where(cand[:, 1:] == cand[:, :1], np.inf, score[:, 1:])  # no repeats
     order = np.argsort(score, axis=1, kind="stable")
     rows = np.arange(n)
-    first = np.where(np.isfinite(score[rows, order[:, 0]]), cand[rows, order[:, 0]],
+    expected = score < np.inf             # the own lender of a rollover scores -inf
+    first = np.where(expected[rows, order[:, 0]], cand[rows, order[:, 0]],
                      cand[rows, np.argmax(cutoff, axis=1)])
     has_second = k > 1
-    second = (np.where(np.isfinite(score[rows, order[:, 1]]), cand[rows, order[:, 1]], -1)
+    second = (np.where(expected[rows, order[:, 1]], cand[rows, order[:, 1]], -1)
               if has_second else np.full(n, -1, np.int64))
     second = np.where(second == first, -1, second)
     return first.astype(np.int64), second.astype(np.int64)
@@ -385,7 +386,7 @@ def _fundable(model, apps: dict, approved: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero(approved)
     if idx.size == 0:
         return ok
-    bids = claims.bids_by_platform(model)
+    bids = claims.bids_by_platform(model) * claims.priced(model)
     money = np.array([(pl.lendable_cents() + (int(bids[pl.idx]) if pl.kind.funded_by_bids
                                               else 0)) if pl.in_service() else -1
                       for pl in model.platforms], np.int64)
@@ -407,6 +408,8 @@ def _book_and_disburse(model, chosen: dict) -> None:
     chosen = {"kind": np.zeros(n, np.int8), "est_pd": np.zeros(n),
               "bullet": np.zeros(n, np.int8), "refinances": np.full(n, -1, np.int64),
               **chosen}
+    # the bids are drawn while the book is still the one their units are priced on
+    _draw_bids_for(model, chosen["platform"], chosen["amount_cents"])
     guarantor, guarantee_fee, margin = _guarantees(model, chosen)
     loans.add(borrower=chosen["borrower"], platform=chosen["platform"],
               principal_cents=chosen["amount_cents"], outstanding_cents=chosen["amount_cents"],
@@ -414,10 +417,12 @@ def _book_and_disburse(model, chosen: dict) -> None:
               term_weeks=chosen["term_weeks"], purpose=chosen["purpose"],
               status=LoanStatus.ACTIVE, originated_step=model.steps, guarantor=guarantor,
               margin_cents=margin, kind=chosen["kind"], bullet=chosen["bullet"],
-              rollover=(chosen["refinances"] >= 0).astype(np.int8))
+              rollover=(chosen["refinances"] >= 0).astype(np.int8),
+              watched=_still_watched(model, chosen["refinances"]))
+    model.lent_cents += sum_by(chosen["platform"], chosen["amount_cents"],
+                               len(model.platforms))
     pop.loans_taken[chosen["borrower"]] += 1
     platforms, amounts = chosen["platform"], chosen["amount_cents"]
-    _draw_bids_for(model, platforms, amounts)
     fee = floor_cents(amounts * model.params.platform.origination_fee)
     pools = model.pool_accounts[platforms]
     model.ledger.transfer_batch(pools, model.own_accounts[platforms], fee, "origination fee")
@@ -434,6 +439,15 @@ def _book_and_disburse(model, chosen: dict) -> None:
         pl.note_new_rates(chosen["rate_annual"][(platforms == pl.idx) & (chosen["kind"] == 0)])
     model.step_stats["new_lending_cents"] += int(amounts.sum())
     model.step_stats["new_loans"] += int(amounts.size)
+
+
+def _still_watched(model, refinances: np.ndarray) -> np.ndarray:
+    """A loan that refinances a watched loan is the same debt: it stays watched
+    (``ecosystem/closure.py``)."""
+    rolling = refinances >= 0
+    if not rolling.any():
+        return np.zeros(refinances.size, np.int8)
+    return np.where(rolling, model.loans.watched[np.maximum(refinances, 0)], 0).astype(np.int8)
 
 
 def _repay_refinanced(model, rows: np.ndarray) -> None:

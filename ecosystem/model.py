@@ -190,6 +190,7 @@ class EcosystemModel(mesa.Model):
         self.platforms = [self._build_platform(i, kind) for i, kind in enumerate(kinds)]
         self.fee_income_cents = np.zeros(len(self.platforms), np.int64)
         self.unfunded_cents = np.zeros(len(self.platforms), np.int64)
+        self.lent_cents = np.zeros(len(self.platforms), np.int64)   # booked this week
         self.pool_accounts = np.array([p.pool_account for p in self.platforms], np.int64)
         self.own_accounts = np.array([p.own_account for p in self.platforms], np.int64)
         self.escrow_accounts = np.array([p.escrow_account for p in self.platforms], np.int64)
@@ -302,6 +303,7 @@ class EcosystemModel(mesa.Model):
         self._books = {name: np.append(column, 0) for name, column in self._books.items()}
         self.fee_income_cents = np.append(self.fee_income_cents, 0)
         self.unfunded_cents = np.append(self.unfunded_cents, 0)
+        self.lent_cents = np.append(self.lent_cents, 0)
         self.holdings.add_platform()
         for firm in self.payment_firms:
             firm.add_platform()
@@ -506,6 +508,7 @@ class EcosystemModel(mesa.Model):
         self.step_stats = defaultdict(int)
         self.fee_income_cents[:] = 0
         self.unfunded_cents[:] = 0
+        self.lent_cents[:] = 0
         self.macro.advance(self.steps)
         entry.enter(self)
         for platform in self.platforms:
@@ -606,7 +609,8 @@ class EcosystemModel(mesa.Model):
 
     def adjust_margins(self) -> None:
         """Platforms move their loan margins against this week's excess demand: loans
-        turned away for want of money against money waiting unlent."""
+        turned away for want of money against money waiting unlent, both over all the
+        money that was asked for or on offer this week (loans booked included)."""
         bids = claims.bids_by_platform(self)
         for platform in self.platforms:
             if platform.kind.funded_by_bids:
@@ -614,7 +618,8 @@ class EcosystemModel(mesa.Model):
             else:
                 waiting = max(platform.pool_cash_cents() - int(
                     self.params.platform.fund_pool_cash_share * platform.pool_value_cents()), 0)
-            platform.adjust_margin(int(self.unfunded_cents[platform.idx]), waiting)
+            platform.adjust_margin(int(self.unfunded_cents[platform.idx]), waiting,
+                                   int(self.lent_cents[platform.idx]))
 
     def end_of_week_checks(self) -> None:
         """Count watched loans that ended; compact the loan book now and then; check

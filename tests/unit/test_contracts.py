@@ -280,3 +280,55 @@ def test_logit_shares_leave_closed_options_out_even_without_sensitivity() -> Non
     assert np.isfinite(sharp).all() and sharp[0, 1] == 0.0
     np.testing.assert_allclose(sharp.sum(axis=1), 1.0)
     assert sharp[1, 2] > sharp[1, 1] > sharp[1, 0]
+
+
+# -- found by review: each once wrong ----------------------------------------------------
+def test_new_bidders_buy_at_the_value_before_their_money_and_do_not_dilute() -> None:
+    m = world(PlatformType.INTERMEDIARY)
+    bid(m, 0, 1_000_000)
+    lend(m, 1_000_000, rate=0.52, term_weeks=52)
+    # the book earns a week of interest: each claim is now worth more than 1 cent
+    m.loans.cols["outstanding_cents"][0] += 10_000
+    m.refresh_platform_books()
+    value_before = m.unit_values_cents()[0]
+    assert value_before == pytest.approx(1.01)
+    bid(m, 1, 505_000)
+    lend(m, 505_000, borrower=1)
+    assert m.holdings.units[1].sum() == int(505_000 / 1.01)     # 500,000 claims
+    assert m.unit_values_cents()[0] == pytest.approx(1.01, abs=1e-6)   # nobody diluted
+    m.check_accounts()
+
+
+def test_a_rollover_borrower_asks_its_own_lender_first() -> None:
+    m, row = rollover_world()
+    apps = {"borrower": np.array([0]), "amount_cents": np.array([15_000_000]),
+            "term_weeks": np.array([4]), "purpose": np.array([0], np.int8),
+            "refinances": np.array([row])}
+    firsts = {int(markets.choose_lenders(m, apps)[0][0]) for _ in range(20)}
+    assert firsts == {0}
+
+
+def test_bids_on_a_platform_that_leaves_are_void_and_free_the_slot() -> None:
+    m = world(PlatformType.INTERMEDIARY, n_platforms=2)
+    bid(m, 0, 300_000, platform=0)
+    assert m.holdings.held[0].any()
+    m.platforms[0].fail(FailureCause.ORDERED, "test")
+    assert m.holdings.bid_cents.sum() == 0 and not m.holdings.held[0].any()
+    m.check_accounts()
+
+
+def test_a_loan_that_refinances_a_watched_loan_stays_watched() -> None:
+    m, row = rollover_world()
+    m.loans.cols["watched"][row] = 1
+    for _ in range(3):
+        a_week(m)
+    rolled = np.flatnonzero(m.loans.rollover == 1)
+    assert m.loans.status[row] == LoanStatus.REPAID
+    assert rolled.size == 1 and m.loans.watched[rolled[0]] == 1
+
+
+def test_a_borrower_who_quit_a_failed_platform_does_not_refinance_that_loan() -> None:
+    m, row = rollover_world()
+    m.loans.cols["strategic"][row] = 1
+    m.loans.cols["weeks_paid"][row] = 3                 # one week before maturity
+    assert Borrower.loans_to_roll_over(m).size == 0

@@ -161,7 +161,13 @@ def test_claims_are_collected_from_a_distressed_borrowers_reduced_income() -> No
     now earns, 15,000 a week, shared 2:1 over the claims, debited from its account."""
     m = guaranteed_world(guarantor_cents=0, risk_pool_share=0.0)
     platform, account = m.platforms[0], int(m.borrowers.account[0])
-    rows = [lend(m, 1_000_000), lend(m, 500_000, invest=False)]
+    first = lend(m, 1_000_000)
+    # the first loan is already in arrears and nothing has been recovered yet, so the
+    # platform's claims would be worth nothing and it could sell no new ones: let the
+    # market think arrears recover in full while the second loan is booked
+    m.recoveries.closed_claimed_cents, m.recoveries.closed_collected_cents = 1, 1
+    rows = [first, lend(m, 500_000, invest=False)]
+    m.recoveries.closed_claimed_cents, m.recoveries.closed_collected_cents = 0, 0
     for row in rows:
         assert waterfall.settle(m, row)["investor_loss"] == m.loans.principal_cents[row]
     assert m.recoveries.outstanding_cents() == 1_500_000
