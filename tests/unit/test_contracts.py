@@ -332,3 +332,23 @@ def test_a_borrower_who_quit_a_failed_platform_does_not_refinance_that_loan() ->
     m.loans.cols["strategic"][row] = 1
     m.loans.cols["weeks_paid"][row] = 3                 # one week before maturity
     assert Borrower.loans_to_roll_over(m).size == 0
+
+
+def test_common_borrower_same_world_open_or_closed() -> None:
+    """The same hand-built world twice: a rollover borrower owes its lender (platform 0)
+    a maturing interest-only loan and platform 1 an ordinary one. With its lender open
+    it rolls over and keeps paying platform 1; with its lender closed, nobody else
+    refinances it, and platform 1's loan goes unpaid: 0 of 1 against 1 of 1 loans
+    elsewhere in default."""
+    in_default = {}
+    for closed in (False, True):
+        m, row = rollover_world()
+        elsewhere = lend(m, 200_000, platform=1, term_weeks=52)
+        if closed:
+            m.platforms[0].fail(FailureCause.ORDERED, "test: closed by the regulator")
+            m.loans.cols["strategic"][row] = 0
+        for _ in range(5):
+            a_week(m)
+        in_default[closed] = int(m.loans.missed_weeks[elsewhere] > 0)
+        m.check_accounts()
+    assert in_default == {False: 0, True: 1}
