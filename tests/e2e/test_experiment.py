@@ -41,9 +41,13 @@ def test_platform_types_quick_reports_every_type_over_ten_seeds(tmp_path: Path) 
             "by_type_stressed_guarantors_fail"} <= set(results)
     guarantee = results["determinants"]["guarantee"]
     assert guarantee["guarantors_fail_at_week"] == 104
+    # whether any guaranteed platform fails after its guarantor in 10 small-world seeds
+    # is an outcome, not a property (with the issue-11 contracts, often none does)
     for group in ("loss_rate_failed_guaranteed_after_guarantor_failure",
                   "loss_rate_failed_intermediary_same_weeks"):
-        assert guarantee[group]["n"] > 0 and guarantee[group]["mean"] >= 0
+        part = guarantee[group]
+        assert part["n"] >= 0
+        assert part["n"] == 0 or part["mean"] >= 0
     assert guarantee["holds"] == (guarantee["calm_part_holds"]
                                   and guarantee["loss_size_part_holds"])
 
