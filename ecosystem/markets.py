@@ -349,12 +349,16 @@ def _within_limits(model, apps: dict) -> np.ndarray:
     rolling = apps["refinances"] >= 0
     old = np.maximum(apps["refinances"], 0) if rolling.any() else np.zeros(0, np.int64)
     old_owed = np.where(rolling, loans.outstanding_cents[old], 0) if rolling.any() else 0
-    old_paying = np.where(rolling, loans.instalment_cents[old], 0) if rolling.any() else 0
+    old_paying = (np.where(rolling, _debt_service(model, old), 0) if rolling.any()
+                  else 0)
     owed = loans.by_borrower("outstanding_cents", pop.n)[b] + asked_total - old_owed
-    paying = loans.by_borrower("instalment_cents", pop.n)[b] - old_paying
+    paying = _debt_service_by_borrower(model)[b] - old_paying
+    new_service = (instalment_cents(apps["amount_cents"], apps["rate_annual"],
+                                    apps["term_weeks"])
+                   if p.bullet_tested_amortizing else apps["instalment_cents"])
     same_lender = (rolling & (loans.platform[old] == apps["platform"]) if rolling.any()
                    else rolling)
-    ok = same_lender | (paying + apps["instalment_cents"] <= p.max_debt_service_ratio
+    ok = same_lender | (paying + new_service <= p.max_debt_service_ratio
                         * pop.income_cents_weekly[b])
     if p.cap_total_cents:
         ok &= owed + apps["amount_cents"] <= p.cap_total_cents
@@ -363,6 +367,30 @@ def _within_limits(model, apps: dict) -> np.ndarray:
                 - np.where(same_lender, old_owed, 0))
         ok &= here + apps["amount_cents"] <= p.cap_per_platform_cents
     return ok
+
+
+def _debt_service(model, rows: np.ndarray) -> np.ndarray:
+    """Weekly debt service the affordability test counts for loans ``rows``: the
+    instalment, or for an interest-only loan (先息后本) when
+    ``borrower.bullet_tested_amortizing``, the equal instalment that would repay its
+    outstanding principal over its term. Testing interest alone lets a borrower who
+    rolls its principal over carry many times the debt of one who amortizes; the
+    standard affordability practice is to assess interest-only loans on a fully
+    amortizing basis (FSB 2012, Principles for Sound Residential Mortgage Underwriting
+    Practices, docs/bibliography.md)."""
+    loans = model.loans
+    if not model.params.borrower.bullet_tested_amortizing:
+        return loans.instalment_cents[rows]
+    amortizing = instalment_cents(loans.outstanding_cents[rows], loans.rate_annual[rows],
+                                  loans.term_weeks[rows])
+    return np.where(loans.bullet[rows] == 1, amortizing, loans.instalment_cents[rows])
+
+
+def _debt_service_by_borrower(model) -> np.ndarray:
+    """Weekly debt service (``_debt_service``) per borrower over its active loans."""
+    loans = model.loans
+    rows = np.flatnonzero(loans.real_active())
+    return sum_by(loans.borrower[rows], _debt_service(model, rows), model.borrowers.n)
 
 
 def _owed_on_platform(model, borrowers: np.ndarray, platforms: np.ndarray) -> np.ndarray:
@@ -390,8 +418,12 @@ def _fundable(model, apps: dict, approved: np.ndarray) -> np.ndarray:
     money = np.array([(pl.lendable_cents() + (int(bids[pl.idx]) if pl.kind.funded_by_bids
                                               else 0)) if pl.in_service() else -1
                       for pl in model.platforms], np.int64)
+    # each platform funds its own borrowers' rollovers before new loans: an unrolled
+    # loan is a default on its own book (the reason it rolls without the debt-service
+    # test, ``_within_limits``)
+    renewal = apps["refinances"][idx] >= 0
+    idx = idx[np.lexsort((~renewal, apps["platform"][idx]))]
     plat = apps["platform"][idx]
-    idx, plat = idx[np.argsort(plat, kind="stable")], np.sort(plat, kind="stable")
     amounts, cash = apps["amount_cents"][idx], money[plat]
     fits = amounts <= model.params.platform.max_loan_share_of_cash * cash
     taken = np.cumsum(np.where(fits, amounts, 0))

@@ -343,6 +343,14 @@ class BorrowerParams(ParamGroup):
     rollover_lead_weeks: int = param(2, "weeks", "how many weeks before maturity a rollover "
                                      "borrower starts looking for the new loan", ge=1, le=52,
                                      source=FREE)
+    bullet_tested_amortizing: bool = param(True, "flag", "whether platforms test an "
+                                           "interest-only loan's affordability on the "
+                                           "instalment that would amortize it (true) or on "
+                                           "its interest alone (false: lax underwriting)",
+                                           source="FSB 2012, Principles for Sound "
+                                                  "Residential Mortgage Underwriting "
+                                                  "Practices (interest-only loans assessed "
+                                                  "on a fully amortizing basis)")
     strategic_default_share: float = param(0.3, "share", "share of a failed platform's "
                                            "borrowers who stop paying it (逃废债) while they "
                                            "keep paying other lenders", ge=0, le=1,

@@ -308,6 +308,43 @@ def test_a_rollover_borrower_asks_its_own_lender_first() -> None:
     assert firsts == {0}
 
 
+def application(borrower: int, amount: int, platform: int = 0, refinances: int = -1,
+                rate: float = 0.1, term_weeks: int = 52, bullet: int = 1) -> dict:
+    """One priced loan application, as ``markets._approved`` sees it."""
+    return {"borrower": np.array([borrower]), "platform": np.array([platform]),
+            "amount_cents": np.array([amount]), "rate_annual": np.array([rate]),
+            "term_weeks": np.array([term_weeks]), "purpose": np.array([0], np.int8),
+            "refinances": np.array([refinances]),
+            "instalment_cents": instalment_cents(np.array([amount]), np.array([rate]),
+                                                 np.array([term_weeks]),
+                                                 np.array([bullet]))}
+
+
+@pytest.mark.parametrize("amortizing", [True, False])
+def test_affordability_counts_an_interest_only_loan_as_if_it_amortized(amortizing) -> None:
+    """A 52-week interest-only loan of 20 weeks' income costs 0.04 of income a week in
+    interest and about 0.40 amortized: under a 0.3 limit it passes only when the test
+    counts the interest alone (lax underwriting)."""
+    m = world(PlatformType.INTERMEDIARY,
+              borrower={"max_debt_service_ratio": 0.3, "cap_per_platform_cents": 0,
+                        "cap_total_cents": 0, "bullet_tested_amortizing": amortizing})
+    amount = 20 * int(m.borrowers.income_cents_weekly[0])
+    ok = markets._within_limits(m, application(0, amount))
+    assert bool(ok[0]) is (not amortizing)
+
+
+def test_a_platform_funds_its_borrowers_rollover_before_new_loans() -> None:
+    """Money for one loan, two asking: the rollover of a loan it made is funded, the new
+    loan listed before it is not (an unrolled loan would default on its own book)."""
+    m = world(PlatformType.INTERMEDIARY, max_loan_share_of_cash=1.0)
+    bid(m, 0, 40_000_000)
+    old = lend(m, 10_000_000, borrower=1, bullet=1)      # 30,000,000 left in bids
+    new, roll = application(0, 20_000_000), application(1, 20_000_000, refinances=old)
+    apps = {k: np.concatenate([new[k], roll[k]]) for k in new}
+    funded = markets._fundable(m, apps, np.array([True, True]))
+    assert funded.tolist() == [False, True]
+
+
 def test_bids_on_a_platform_that_leaves_are_void_and_free_the_slot() -> None:
     m = world(PlatformType.INTERMEDIARY, n_platforms=2)
     bid(m, 0, 300_000, platform=0)
