@@ -161,7 +161,56 @@ class IshigamiModel:
                          summary={"y": float(frame["y"].iloc[-1])}, wall_seconds=0.0)
 
 
-MODELS = {m.name: m for m in (IfsimModel(), IshigamiModel())}
+class DiamondDybvigAdapter:
+    """Validation model: the Diamond-Dybvig bank (``ecosystem/diamond_dybvig.py``), three
+    dates whatever the spec's steps; factors are its ``dd.*`` parameters."""
+
+    name = "diamond-dybvig"
+
+    def check(self, spec: ExperimentSpec, where: str) -> None:
+        from ifsim.ecosystem.diamond_dybvig import REPORTERS, DDParams
+
+        known = {f"dd.{k}" for k in DDParams().to_dict()}
+        for factor in spec.factors:
+            if factor.name not in known:
+                raise SpecError(f'{where}: [factors] "{factor.name}": unknown parameter of '
+                                f"the diamond-dybvig model (allowed: {', '.join(sorted(known))})")
+            for value in factor.levels or (factor.low, factor.high):
+                try:
+                    self.params_for(spec, {factor.name: value})
+                except ParameterError as exc:
+                    raise SpecError(f'{where}: [factors] "{factor.name}": {exc}') from None
+        unknown = [name for name in spec.outcomes if name not in REPORTERS]
+        if unknown:
+            raise SpecError(f"{where}: [outcomes] names: '{unknown[0]}' is not reported by "
+                            f"the diamond-dybvig model (allowed: {', '.join(REPORTERS)})")
+
+    def params_for(self, spec: ExperimentSpec, factors: dict[str, float]) -> dict[str, Any]:
+        from ifsim.ecosystem.diamond_dybvig import DDParams
+
+        values = {name.split(".", 1)[1]: value for name, value in factors.items()}
+        return {"dd": DDParams.from_dict(values).to_dict(), "world": {"steps": 2}}
+
+    def simulate(self, params: dict[str, Any], seed: int,
+                 snapshot_dir: str | None = None) -> RunResult:
+        """Run the three dates (no agent snapshot: the outcomes are the run's state)."""
+        import time
+
+        from ifsim.ecosystem.diamond_dybvig import REPORTERS, DDParams, DiamondDybvigModel
+
+        started = time.perf_counter()
+        model = DiamondDybvigModel(DDParams.from_dict(params["dd"]), seed)
+        model.step()
+        model.step()
+        frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        frame.insert(0, "step", np.arange(1, len(frame) + 1))
+        summary = {name: float(frame[name].iloc[-1]) for name in REPORTERS}
+        return RunResult(seed=seed, steps=2, timeseries=frame,
+                         events=pd.DataFrame(columns=EVENT_COLUMNS), summary=summary,
+                         wall_seconds=time.perf_counter() - started)
+
+
+MODELS = {m.name: m for m in (IfsimModel(), IshigamiModel(), DiamondDybvigAdapter())}
 
 
 def get_model(name: str, where: str = "spec"):

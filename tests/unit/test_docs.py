@@ -35,7 +35,7 @@ BIBLIOGRAPHY = DOCS / "bibliography.md"
 # module forces a decision on whether the ODD has to describe it.
 MECHANISM_MODULES = {
     "ecosystem/campaigns.py", "ecosystem/claims.py", "ecosystem/closure.py",
-    "ecosystem/entry.py",
+    "ecosystem/entry.py", "ecosystem/diamond_dybvig.py",
     "ecosystem/exits.py", "ecosystem/holdings.py", "ecosystem/products.py",
     "ecosystem/incidents.py", "ecosystem/ledger.py", "ecosystem/loans.py",
     "ecosystem/macro.py", "ecosystem/markets.py", "ecosystem/model.py",
