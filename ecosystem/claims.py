@@ -76,16 +76,18 @@ def draw_from_bids(model, need_cents: np.ndarray, reason: str) -> np.ndarray:
     hold, n = model.holdings, len(model.platforms)
     model.refresh_platform_books()            # loans booked earlier this week count
     nav = model.unit_prices_cents()           # the value per unit before the money comes
-    total = bids_by_platform(model)
+    # only the slots with a bid matter: work on those, not on every slot
+    investors, slots = np.nonzero(hold.bid_cents)
+    bids, platforms = hold.bid_cents[investors, slots], hold.platform[investors, slots]
+    total = sum_by(platforms, bids, n)
     share = np.divide(need_cents, total, out=np.zeros(n), where=(total > 0) & (nav > 0))
     share = np.clip(share, 0.0, 1.0)
-    slot_p = np.maximum(hold.platform, 0)
-    take = np.where(hold.held, np.minimum(np.ceil(hold.bid_cents * share[slot_p]),
-                                          hold.bid_cents), 0).astype(np.int64)
-    investors, slots = np.nonzero(take > 0)
-    if investors.size == 0:
+    amounts = np.minimum(np.ceil(bids * share[platforms]), bids).astype(np.int64)
+    drawn = amounts > 0
+    if not drawn.any():
         return np.zeros(n, np.int64)
-    amounts, platforms = take[investors, slots], slot_p[investors, slots]
+    investors, slots = investors[drawn], slots[drawn]
+    amounts, platforms = amounts[drawn], platforms[drawn]
     _pay_in(model, investors, slots, platforms, amounts, nav, reason)
     hold.bid_cents[investors, slots] -= amounts
     return sum_by(platforms, amounts, n)

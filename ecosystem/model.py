@@ -35,7 +35,7 @@ from ifsim.ecosystem.holdings import Holdings
 from ifsim.ecosystem.ledger import AccountKind, Ledger
 from ifsim.ecosystem.loans import LoanBook, LoanStatus, Purpose
 from ifsim.ecosystem.macro import Macro
-from ifsim.ecosystem.money import floor_cents
+from ifsim.ecosystem.money import floor_cents, sum_by
 from ifsim.ecosystem.params import Params
 from ifsim.ecosystem.waterfall import Recoveries
 
@@ -202,6 +202,10 @@ class EcosystemModel(mesa.Model):
             getattr(self.roles["platform"], name) is getattr(shipped, name)
             for name in ("recoverable_value_cents", "nav_cents", "unit_price_cents",
                          "unit_value_cents", "pool_cash_cents"))
+        # the shipped screening rule runs for all platforms at once (markets.py)
+        self.shipped_screening = all(
+            getattr(self.roles["platform"], name) is getattr(shipped, name)
+            for name in ("screen", "estimate_pd", "price", "in_service"))
         self.regulator = self.roles["regulator"](self)
         self.holdings = Holdings(w.n_investors, self.params.investor.max_platforms_held,
                                  len(self.platforms))
@@ -631,37 +635,43 @@ class EcosystemModel(mesa.Model):
             self.check_accounts()
 
     def refresh_platform_books(self) -> None:
-        """Loans outstanding and in arrears per platform."""
-        n = len(self.platforms)
-        loans = self.loans
-        book = loans.by_platform("outstanding_cents", n)
-        late = loans.missed_weeks > 0
-        arrears = loans.by_platform("outstanding_cents", n, mask=late)
-        fictitious = loans.by_platform("outstanding_cents", n,
-                                       mask=loans.kind == LoanKind.FICTITIOUS)
-        guaranteed = self._arrears_guarantors_can_pay(late, n)
-        self._books = {"book": book.astype(np.int64), "arrears": arrears.astype(np.int64),
-                       "fictitious": fictitious.astype(np.int64),
-                       "guaranteed": guaranteed.astype(np.int64)}
+        """Loans outstanding and in arrears per platform (called several times a week,
+        after every change to the book: one pass over the active loans)."""
+        n, loans = len(self.platforms), self.loans
+        rows = np.flatnonzero(loans.status == LoanStatus.ACTIVE)
+        platform, owed = loans.platform[rows], loans.outstanding_cents[rows]
+        late = loans.missed_weeks[rows] > 0
+        fictitious = loans.kind[rows] == LoanKind.FICTITIOUS
+        book = sum_by(platform, owed, n)
+        arrears = sum_by(platform[late], owed[late], n)
+        fake = sum_by(platform[fictitious], owed[fictitious], n)
+        guaranteed = self._arrears_guarantors_can_pay(
+            platform[late], owed[late], loans.guarantor[rows][late], n)
+        self._books = {"book": book, "arrears": arrears, "fictitious": fake,
+                       "guaranteed": guaranteed}
         for platform in self.platforms:
             platform.book_cents = int(book[platform.idx])
             platform.arrears_cents = int(arrears[platform.idx])
-            platform.fictitious_cents = int(fictitious[platform.idx])
+            platform.fictitious_cents = int(fake[platform.idx])
             platform.guaranteed_arrears_cents = int(guaranteed[platform.idx])
 
-    def _arrears_guarantors_can_pay(self, late: np.ndarray, n: int) -> np.ndarray:
+    def _arrears_guarantors_can_pay(self, platform: np.ndarray, owed: np.ndarray,
+                                    guarantor: np.ndarray, n: int) -> np.ndarray:
         """Loans in arrears per platform that standing guarantors can buy back: each
-        guarantor's late book, scaled down where it exceeds the guarantor's capital."""
-        loans, out = self.loans, np.zeros(n)
-        for g in self.guarantors:
-            if not g.alive:
-                continue
-            mine = loans.by_platform("outstanding_cents", n, mask=late & (loans.guarantor
-                                                                             == g.idx))
-            total = int(mine.sum())
-            if total > 0:
-                out += mine * min(max(g.capital_cents(), 0) / total, 1.0)
-        return np.floor(out).astype(np.int64)
+        guarantor's late book, scaled down where it exceeds the guarantor's capital.
+        Takes the late loans' platforms, principal and guarantors."""
+        n_g = len(self.guarantors)
+        backed = guarantor >= 0
+        if n_g == 0 or not backed.any():
+            return np.zeros(n, np.int64)
+        mine = sum_by(guarantor[backed] * n + platform[backed], owed[backed],
+                      n_g * n).reshape(n_g, n)
+        total = mine.sum(axis=1)
+        capital = np.array([max(g.capital_cents(), 0) if g.alive and t > 0 else 0
+                            for g, t in zip(self.guarantors, total, strict=True)], float)
+        scale = np.minimum(np.divide(capital, total, out=np.zeros(n_g), where=total > 0),
+                           1.0)
+        return np.floor((mine * scale[:, None]).sum(axis=0)).astype(np.int64)
 
     def check_accounts(self) -> None:
         """Money conserved; client reserves back client balances; units match holdings."""

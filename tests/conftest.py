@@ -135,3 +135,11 @@ def empty_store_url(backend: str, tmp_path: Path) -> str:
     metadata.drop_all(engine)
     engine.dispose()
     return url
+
+
+class FlatRatePlatform(__import__("ifsim.agents.platform", fromlist=["Platform"]).Platform):
+    """A researcher's platform that quotes one flat rate: the model must ask it loan by
+    loan instead of screening every platform at once with the shipped rule."""
+
+    def price(self, est_pd_annual):
+        return __import__("numpy").full(len(est_pd_annual), 0.123)

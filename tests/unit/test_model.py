@@ -198,3 +198,29 @@ def test_a_role_class_of_another_role_is_refused_by_name() -> None:
     params = small_params(roles={"borrower": "ifsim.agents.investor:Investor"})
     with pytest.raises(ParameterError, match=r"roles.borrower = .*not a borrower class"):
         EcosystemModel(params, seed=1)
+
+
+def test_screening_all_platforms_at_once_is_the_per_platform_rule() -> None:
+    """``markets._screen_all_at_once`` (the fast path) against ``Platform.screen`` one
+    platform at a time, with screening noise off so both see the same estimates."""
+    from ifsim.ecosystem import markets
+
+    params = small_params(platform={"screening_noise_low": 0.0,
+                                    "screening_noise_high": 0.0})
+    model = run(params, seed=5, steps=20)
+    assert model.shipped_screening
+    n = model.borrowers.n
+    apps = {"borrower": np.arange(n), "platform": np.arange(n) % len(model.platforms)}
+    fast = markets._screen_all_at_once(model, apps)
+    model.shipped_screening = False
+    slow = markets._screen_by_platform(model, apps)
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(a, b)
+    assert fast[0].any() and not fast[0].all()
+
+
+def test_a_platform_class_with_its_own_pricing_is_screened_one_by_one() -> None:
+    model = run(small_params(roles={"platform": "conftest:FlatRatePlatform"}), 6, 30)
+    assert not model.shipped_screening
+    rates = model.loans.rate_annual[:model.loans.n][model.loans.kind[:model.loans.n] == 0]
+    assert rates.size and np.allclose(rates, 0.123)
