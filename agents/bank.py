@@ -72,12 +72,23 @@ class Bank(mesa.Agent):
                                           for f in self._firms()),
         }
 
+    def bond_markdown_cents(self) -> int:
+        """What the bank's short bonds (``bond_market.bank_face_cents``, financed by its
+        own funds) have lost against par at the shared market's price: a fund's fire
+        sale marks every holder down (domain.md s.4, channel 4). Held to maturity, they
+        are a balance-sheet position only; no money moves."""
+        face = self.model.params.bond_market.bank_face_cents
+        return face - self.model.bond_market.value_cents(face)
+
     def balance_sheet(self) -> dict[str, int]:
-        """Assets (loans to the economy backing deposits, own cash) and liabilities."""
+        """Assets (loans to the economy backing deposits, own cash, short bonds at the
+        market's price) and liabilities (deposits, and the own funds behind the bonds)."""
         liabilities = sum(self.liabilities_cents().values())
         own = self.model.ledger.balance(self.own_account)
-        return {"assets_cents": liabilities + own, "liabilities_cents": liabilities,
-                "equity_cents": own}
+        face = self.model.params.bond_market.bank_face_cents
+        return {"assets_cents": liabilities + own + face - self.bond_markdown_cents(),
+                "liabilities_cents": liabilities,
+                "equity_cents": own + face - self.bond_markdown_cents()}
 
     def pay_interest(self) -> None:
         """One week of every contract: earn on what is lent on or held liquid, then pay

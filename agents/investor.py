@@ -51,6 +51,7 @@ class InvestorPopulation:
     risk_aversion: np.ndarray       # weight on perceived loss rate
     loss_tolerance_annual: np.ndarray
     auto_invest: np.ndarray         # bool: its auto-invest tool re-bids what claims repay
+    fund_loss_tolerance: np.ndarray  # loss from staying in its fund it would bear (share)
     perceived_loss_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
     news_annual: float = 0.0        # market-wide fear from recent failures
 
@@ -129,6 +130,7 @@ class Investor(mesa.Agent):
             risk_aversion=p.risk_aversion_mean * rng.lognormal(-0.125, 0.5, n),
             loss_tolerance_annual=p.loss_tolerance_mean_annual * rng.lognormal(-0.125, 0.5, n),
             auto_invest=rng.random(n) < p.auto_invest_share,
+            fund_loss_tolerance=p.fund_loss_tolerance_mean * rng.lognormal(-0.125, 0.5, n),
         )
         wealth = floor_cents(p.wealth_median_cents * np.exp(rng.normal(0, p.wealth_sigma, n)))
         model.ledger.transfer_batch(model.accounts["world.endowment"], accounts, wealth,
@@ -198,7 +200,59 @@ class Investor(mesa.Agent):
         hold.close_empty()
 
     @classmethod
-    def rebalance(cls, model: mesa.Model) -> Orders:
+    def fund_fear(cls, model: mesa.Model) -> np.ndarray:
+        """Which investors fear their money-market fund this week.
+
+        A holder fears its fund when what staying would cost it, if others redeemed the
+        share it expects, less what leaving costs (the liquidity fee, when it applies),
+        exceeds what it would bear (``fund_loss_tolerance``): the first-mover advantage of
+        a fund that sells assets at a discount to pay those who leave (Diamond and Dybvig
+        1983; Schmidt, Timmermann and Wermers 2016 on money-fund runs in 2008). Holders
+        expect last week's redemptions (disclosed) and watch the queue build up during
+        the week: the share of holdings whose owners fear the fund at the expected share
+        is added to it until no one else joins (the smallest self-consistent queue, as
+        in a sequential-service run). Beliefs are the fund's public figures; the social
+        network and private views of each holder are still to come (issue 12)."""
+        pop = model.investors
+        fear = np.zeros(pop.n, bool)
+        for fund in model.funds:
+            clients = fund.firm.client_investors
+            holds = fund.holdings_cents.astype(float)
+            tolerance = np.where(pop.fund_user[clients] & (holds > 0),
+                                 pop.fund_loss_tolerance[clients], np.inf)
+            scared = cls._self_consistent_queue(model, fund, holds, tolerance)
+            fear[clients] = scared
+        return fear
+
+    @staticmethod
+    def _self_consistent_queue(model: mesa.Model, fund, holds: np.ndarray,
+                               tolerance: np.ndarray, rounds: int = 50) -> np.ndarray:
+        """Holders who would flee at the queue they end up seeing (mask by client)."""
+        p = model.params.fund
+        held = holds.sum()
+        expected = fund.last_redeemed_share
+        scared = np.zeros(holds.size, bool)
+        for _ in range(rounds):
+            leaving = p.liquidity_fee if expected > p.liquidity_fee_threshold else 0.0
+            cost = fund.stayer_loss_if(expected) - leaving
+            scared = cost > tolerance
+            queue = float(holds[scared].sum()) / held if held > 0 else 0.0
+            if queue <= expected + 1e-4:
+                break
+            expected = queue
+        return scared
+
+    @classmethod
+    def run_from_funds(cls, model: mesa.Model, fear: np.ndarray) -> Orders:
+        """Holders who fear their fund redeem all of it this week."""
+        who = np.flatnonzero(fear)
+        amounts = model.fund_holdings_of(who)
+        who, amounts = who[amounts > 0], amounts[amounts > 0]
+        none = np.zeros(0, np.int64)
+        return Orders(none, none, none, none, none, who, amounts)
+
+    @classmethod
+    def rebalance(cls, model: mesa.Model, fund_fear: np.ndarray | None = None) -> Orders:
         """Investors who reconsider this week choose target shares by a logit on yield."""
         pop, p, rng = model.investors, model.params.investor, model.rng
         who = np.flatnonzero(rng.random(pop.n) < p.rebalance_prob_weekly)
@@ -213,8 +267,9 @@ class Investor(mesa.Agent):
         free_deposit = deposit - bids.sum(axis=1)
 
         util_slots, util_best, best_platform = cls._platform_utilities(model, who)
-        util_fund = np.where(pop.fund_user[who], model.fund_yields()[pop.payment_firm[who]],
-                             -np.inf)
+        uses_fund = pop.fund_user[who] if fund_fear is None else (pop.fund_user[who]
+                                                                 & ~fund_fear[who])
+        util_fund = np.where(uses_fund, model.fund_yields()[pop.payment_firm[who]], -np.inf)
         util_dep = np.full(len(who), model.macro.deposit_rate_annual)
         utils = np.column_stack([util_dep, util_fund, util_best])
         shares = logit_shares(utils, p.choice_sensitivity)

@@ -1,22 +1,29 @@
 """Money-market funds run with payment firms (余额宝-like; domain.md sections 1 and 2).
 
-The fund holds cash, negotiated bank deposits (协议存款) and short bonds. Its income
-tracks the market rate; after fees it is credited to holders every week, so the yield
-follows market rates (``docs/data/yuebao.csv``: about 6.7% early 2014, 2.3% mid-2019).
-Redemptions are met from cash, then by breaking deposits early (forfeiting interest),
-then by selling bonds at a fire-sale discount that grows with the share sold; the loss is
-borne by the holders who stay, a first-mover advantage that makes runs possible
-(Diamond and Dybvig 1983; source 000 on Yu'ebao's liquidity risk). No lender of last
-resort stands behind it.
+The fund holds cash and a maturity ladder: negotiated bank deposits (协议存款) placed for
+``fund.deposit_term_weeks`` and short bonds bought for ``fund.bond_term_weeks``, some of
+each maturing every week. Its income tracks the market rate; after fees it is credited to
+holders every week, so the yield follows market rates (``docs/data/yuebao.csv``: about
+6.7% early 2014, 2.3% mid-2019).
 
-Redemptions are honoured in full (as far as the fund can raise cash). Under the T+0 rule
-(CSRC and PBoC guidance effective 1 June 2018: instant redemption at most 10,000 yuan per
-user per day per fund; ``docs/data/regulatory_timeline.csv``, Caixin 2018-06-02) only
-the instant part reaches the holder's bank deposit the same day; the rest is paid T+1,
-waiting in the holder's payment-app balance until the payment firm's next settlement (the
-start of the next step, the model's T+1). A step is a week and a holder's redemption is
-one request made on one day, so the day-level rule (:func:`split_t0`) applies to each
-request as it stands.
+Redemptions (source 000 on Yu'ebao's liquidity risk; domain.md s.1-2):
+- a holder is paid at today's value of its holding; the part up to the T+0 cap is paid
+  at once, advanced by the payment firm from its own liquidity and repaid by the fund at
+  T+1 (the next week's settlement); what the firm cannot advance the fund pays at once;
+  the rest is paid at T+1. Under the T+0 rule (CSRC and PBoC guidance effective 1 June
+  2018: instant redemption at most 10,000 yuan per user per day per fund;
+  ``docs/data/regulatory_timeline.csv``, Caixin 2018-06-02) the instant part is capped.
+  A step is a week and a redemption is one request on one day, so the day-level rule
+  (:func:`split_t0`) applies to each request as it stands;
+- the fund finds cash from cash and maturing assets, then by breaking deposits early
+  (forfeiting ``fund.early_withdrawal_penalty``), then by selling bonds on the shared bond
+  market (``ecosystem/bond_market.py``), whose price falls with what is sold and marks
+  down every holder. What raising cash costs falls on the holders who stay (floating
+  value) or on the sponsoring payment firm while it can pay (``fund.stable_value``): a
+  first-mover advantage that makes runs possible (Diamond and Dybvig 1983). No lender of
+  last resort stands behind it;
+- levers: a redemption gate (``fund.gate_share_weekly``) and a liquidity fee
+  (``fund.liquidity_fee``) charged in weeks of heavy redemptions and left in the fund.
 """
 
 from __future__ import annotations
@@ -49,13 +56,25 @@ class MoneyMarketFund(mesa.Agent):
         self.deposit_account = deposit_account
         self.bank = bank
         self.holdings_cents = np.zeros(n_clients, np.int64)
+        self.deposit_ladder: dict[int, int] = {}      # maturity week -> cents placed
+        self.bond_ladder: dict[int, int] = {}         # maturity week -> face in cents
         self.bonds_face_cents = 0
+        # what redemptions of the week owe at T+1: the firm's advances, and holders
+        self.payable_firm_cents = 0
+        self.payable_holders_cents = np.zeros(n_clients, np.int64)
         p = model.params
         self.yield_annual = max(p.macro.market_rate_mean_annual + p.fund.deposit_spread_annual
                                 - p.fund.management_fee_annual, 0.0)
         self.inflow_cents = 0
         self.outflow_cents = 0
-        self.fire_sale_loss_cents = 0
+        self.fire_sale_loss_cents = 0       # face sold minus proceeds (cumulative)
+        self.penalty_cents = 0              # interest forfeited breaking deposits (cum.)
+        self.fees_kept_cents = 0            # liquidity fees left in the fund (cumulative)
+        self.sponsor_support_cents = 0      # losses made good by the sponsor (cumulative)
+        self.unpaid_cents = 0               # redemptions it could not pay (cumulative)
+        self.week_start_liabilities_cents = 0
+        self.week_redeemed_cents = 0
+        self.last_redeemed_share = 0.0      # disclosed: last week's redemptions / holdings
 
     @property
     def name(self) -> str:
@@ -67,6 +86,11 @@ class MoneyMarketFund(mesa.Agent):
         """The payment firm that distributes the fund."""
         return self.model.payment_firms[self.idx]
 
+    @property
+    def market(self):
+        """The shared bond market."""
+        return self.model.bond_market
+
     # -- balance sheet --------------------------------------------------------------
     def cash_cents(self) -> int:
         """Cash for redemptions."""
@@ -76,19 +100,75 @@ class MoneyMarketFund(mesa.Agent):
         """Negotiated deposits at its bank."""
         return self.model.ledger.balance(self.deposit_account)
 
+    def bond_book_price(self) -> float:
+        """Price at which the fund carries its bonds: the market's (floating value) or
+        par (stable value: amortized cost)."""
+        return 1.0 if self.model.params.fund.stable_value else self.market.price
+
+    def bonds_value_cents(self) -> int:
+        """Bonds at the price the fund carries them."""
+        return floor_cents(self.bonds_face_cents * self.bond_book_price())
+
     def assets_cents(self) -> int:
-        """Cash + deposits + bonds at par (amortized cost, as money-market funds value)."""
-        return self.cash_cents() + self.deposits_cents() + self.bonds_face_cents
+        """Cash + deposits + bonds (marked to the market, or at par if stable value)."""
+        return self.cash_cents() + self.deposits_cents() + self.bonds_value_cents()
 
     def liabilities_cents(self) -> int:
-        """What holders are owed."""
-        return int(self.holdings_cents.sum())
+        """What holders are owed, and what last week's redemptions owe at T+1."""
+        return (int(self.holdings_cents.sum()) + self.payable_firm_cents
+                + int(self.payable_holders_cents.sum()))
 
     def balance_sheet(self) -> dict[str, int]:
         """Assets, liabilities (holdings) and equity (undistributed income or shortfall)."""
         assets, liabilities = self.assets_cents(), self.liabilities_cents()
         return {"assets_cents": assets, "liabilities_cents": liabilities,
                 "equity_cents": assets - liabilities}
+
+    def maturing_cents(self, by_week: int) -> int:
+        """Deposits and bond face that mature by week ``by_week`` (liquid by then)."""
+        return (sum(v for k, v in self.deposit_ladder.items() if k <= by_week)
+                + sum(v for k, v in self.bond_ladder.items() if k <= by_week))
+
+    # -- the weekly cycle -----------------------------------------------------------
+    def start_week(self) -> None:
+        """Maturing deposits and bonds come back as cash; T+1 payables are paid; the
+        week's redemption count starts."""
+        self._mature(self.model.steps)
+        self._pay_t1()
+        held = int(self.holdings_cents.sum())
+        self.last_redeemed_share = (self.week_redeemed_cents
+                                    / max(self.week_start_liabilities_cents, 1))
+        self.week_start_liabilities_cents = held
+        self.week_redeemed_cents = 0
+
+    def _mature(self, week: int) -> None:
+        ledger, market = self.model.ledger, self.market
+        due = sum(self.deposit_ladder.pop(k) for k in sorted(self.deposit_ladder)
+                  if k <= week)
+        ledger.transfer(self.deposit_account, self.cash_account, due, "negotiated deposit "
+                        "matured")
+        face = sum(self.bond_ladder.pop(k) for k in sorted(self.bond_ladder) if k <= week)
+        self.bonds_face_cents -= face
+        ledger.transfer(market.account, self.cash_account, face, "bond matured at par")
+
+    def _pay_t1(self) -> None:
+        """Repay the firm's T+0 advances and pay holders' T+1 parts, as far as cash can
+        be raised; what cannot be paid is lost to them pro rata."""
+        firm_due, holders_due = self.payable_firm_cents, self.payable_holders_cents
+        need = firm_due + int(holders_due.sum())
+        if need == 0:
+            return
+        self.raise_cash(need)
+        owed = np.append(holders_due, firm_due)
+        paid = owed if self.cash_cents() >= need else pro_rata(self.cash_cents(), owed)
+        self.unpaid_cents += need - int(paid.sum())
+        self.model.ledger.transfer(self.cash_account, self.firm.own_account, int(paid[-1]),
+                                   "fund repays T+0 advances (T+1)")
+        who = np.flatnonzero(paid[:-1])
+        self.firm.hold_for_clients(self.cash_account, who, paid[:-1][who],
+                                   "fund redemption (T+1)", owed_to_bank=True)
+        self.payable_firm_cents = 0
+        self.payable_holders_cents[:] = 0
 
     # -- flows ----------------------------------------------------------------------
     def subscribe(self, positions: np.ndarray, amounts: np.ndarray) -> None:
@@ -98,25 +178,57 @@ class MoneyMarketFund(mesa.Agent):
 
     def redeem(self, positions: np.ndarray, requested_cents: np.ndarray,
                dst_accounts: np.ndarray) -> np.ndarray:
-        """Pay redemptions in full, up to each holding and the cash the fund can raise.
+        """Redeem holdings at today's value (one request per holder, distinct positions).
 
-        One request per holder (positions are distinct). The T+0 part goes to the
-        holder's bank deposit now; the rest waits in its app balance, owed to its bank
-        deposit at the next settlement (T+1). Returns the amounts paid, both parts.
+        The gate may hold part of the week's requests back; the liquidity fee may keep a
+        share in the fund. Of what is paid, the part up to the T+0 cap goes to the
+        holder's bank deposit at once (advanced by the payment firm, or by the fund where
+        the firm cannot); the rest is owed at T+1. Returns what each is paid, both parts.
         """
-        want = np.minimum(requested_cents, self.holdings_cents[positions])
-        self.raise_cash(int(want.sum()))
-        paid = want if self.cash_cents() >= want.sum() else pro_rata(self.cash_cents(), want)
-        np.subtract.at(self.holdings_cents, positions, paid)
-        now, next_day = split_t0(paid, self.model.params.fund.t0_cap_cents_daily)
-        self.firm.route(self.cash_account, dst_accounts, now, "fund redemption (T+0)")
-        self.firm.hold_for_clients(self.cash_account, positions, next_day,
-                                   "fund redemption (T+1)", owed_to_bank=True)
+        want = self._through_gate(np.minimum(requested_cents,
+                                             self.holdings_cents[positions]))
+        fee = self._liquidity_fee(want)
+        np.subtract.at(self.holdings_cents, positions, want)
+        self.week_redeemed_cents += int(want.sum())
+        self.fees_kept_cents += int(fee.sum())
+        paid = want - fee
+        instant, _ = split_t0(paid, self.model.params.fund.t0_cap_cents_daily)
+        advanced = self.firm.advance_t0(dst_accounts, instant)
+        self.payable_firm_cents += int(advanced.sum())
+        direct = self._pay_now(dst_accounts, instant - advanced)
+        np.add.at(self.payable_holders_cents, positions, paid - advanced - direct)
         self.outflow_cents += int(paid.sum())
         return paid
 
+    def _through_gate(self, want: np.ndarray) -> np.ndarray:
+        """With a gate, this week's redemptions stop at ``gate_share_weekly`` of the
+        holdings at the start of the week; requests beyond it are cut pro rata."""
+        gate = self.model.params.fund.gate_share_weekly
+        if gate <= 0:
+            return want
+        room = floor_cents(gate * self.week_start_liabilities_cents) - self.week_redeemed_cents
+        return want if want.sum() <= room else pro_rata(max(room, 0), want)
+
+    def _liquidity_fee(self, want: np.ndarray) -> np.ndarray:
+        """The fee on this batch if the week's redemptions pass the threshold."""
+        p = self.model.params.fund
+        heavy = (self.week_redeemed_cents + int(want.sum())
+                 > p.liquidity_fee_threshold * self.week_start_liabilities_cents)
+        return floor_cents(want * p.liquidity_fee) if p.liquidity_fee and heavy else \
+            np.zeros_like(want)
+
+    def _pay_now(self, dst_accounts: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+        """Pay the instant part the firm did not advance, from cash raised now."""
+        total = int(amounts.sum())
+        if total == 0:
+            return np.zeros_like(amounts)
+        self.raise_cash(total)
+        paid = amounts if self.cash_cents() >= total else pro_rata(self.cash_cents(), amounts)
+        self.firm.route(self.cash_account, dst_accounts, paid, "fund redemption (T+0)")
+        return paid
+
     def raise_cash(self, needed_cents: int) -> None:
-        """Find cash: break deposits early, then sell bonds at a fire-sale discount."""
+        """Find cash: break deposits early, then sell bonds on the shared market."""
         short = needed_cents - self.cash_cents()
         if short > 0:
             self._break_deposits(short)
@@ -125,82 +237,152 @@ class MoneyMarketFund(mesa.Agent):
             self._sell_bonds(short)
 
     def _break_deposits(self, short_cents: int) -> None:
+        """Break deposits, latest maturities first, forfeiting the penalty to the bank."""
         ledger, penalty = self.model.ledger, self.model.params.fund.early_withdrawal_penalty
         gross = min(self.deposits_cents(), int(np.ceil(short_cents / (1 - penalty))))
+        _take_from_ladder(self.deposit_ladder, gross)
         forfeit = floor_cents(gross * penalty)
+        self.penalty_cents += forfeit
         ledger.transfer(self.deposit_account, self.cash_account, gross - forfeit,
                         "negotiated deposit broken early")
         ledger.transfer(self.deposit_account, self.model.banks[self.bank].own_account,
                         forfeit, "early withdrawal penalty")
 
     def _sell_bonds(self, short_cents: int) -> None:
-        """Sell just enough bonds; the price falls linearly with the share sold this week.
-
-        Proceeds of selling face F out of holdings B are F (1 - k F / B) for impact k,
-        so the face to sell solves a quadratic; all is sold if even that is not enough.
-        """
+        """Sell just enough bonds (latest maturities first), or all if even that falls
+        short; the market's price falls with the sale, for every holder."""
         held = self.bonds_face_cents
         if held <= 0:
             return
-        impact = self.model.params.fund.fire_sale_impact
-        face = self._face_to_sell(short_cents, held, impact)
-        while face < held and self._proceeds(face, held, impact) < short_cents:
-            face += 1  # rounding down the proceeds can leave a cent short
-        proceeds = self._proceeds(face, held, impact)
+        face = self.market.face_for_proceeds(short_cents)
+        face = held if face is None else min(face, held)
+        proceeds = self.market.sell(face)
+        _take_from_ladder(self.bond_ladder, face)
         self.bonds_face_cents -= face
         self.fire_sale_loss_cents += face - proceeds
-        self.model.ledger.transfer(self.model.accounts["world.bond_market"],
-                                   self.cash_account, proceeds, "bond fire sale")
+        self.model.ledger.transfer(self.market.account, self.cash_account, proceeds,
+                                   "bond sold on the market")
 
-    @staticmethod
-    def _face_to_sell(short_cents: int, held: int, impact: float) -> int:
-        disc = 1.0 - 4.0 * (impact / held) * short_cents
-        if disc < 0:
-            return held
-        # smaller root of k F^2 - F + short = 0, in the form that is stable as k -> 0
-        return min(held, int(np.ceil(2.0 * short_cents / (1.0 + np.sqrt(disc)))))
-
-    @staticmethod
-    def _proceeds(face: int, held: int, impact: float) -> int:
-        return floor_cents(face * (1.0 - impact * face / held))
+    def stayer_loss_if(self, share: float) -> float:
+        """What redemptions of ``share`` of the holdings this week would cost those who
+        stay, per yuan they hold: the fund's own balance sheet and ladder, the market's
+        price and depth, the T+0 rule and the firm's liquidity, as ``redeem`` would
+        meet them (the forecast a holder makes; ``agents/investor.py``)."""
+        held = int(self.holdings_cents.sum())
+        if held <= 0:
+            return 0.0
+        p = self.model.params
+        if p.fund.gate_share_weekly > 0:      # the gate holds the rest back this week
+            share = min(share, p.fund.gate_share_weekly)
+        share = min(share, 0.999)
+        need = share * held
+        cap = p.fund.t0_cap_cents_daily
+        instant = share * (float(np.minimum(self.holdings_cents, cap).sum()) if cap
+                           else held)
+        uncovered_now = max(instant - self.firm.advance_capacity_cents(), 0.0)
+        cash = float(self.cash_cents())
+        later = self.maturing_cents(self.model.steps + 1)
+        # the instant part the firm cannot advance is paid now, from cash or sales now;
+        # the rest at T+1, from the cash left and what matures by then
+        now_from_cash = min(uncovered_now, cash)
+        short = (uncovered_now - now_from_cash) + max(
+            need - uncovered_now - (cash - now_from_cash) - later, 0.0)
+        loss = 0.0
+        penalty = p.fund.early_withdrawal_penalty
+        breakable = float(self.deposits_cents()) - sum(
+            v for k, v in self.deposit_ladder.items() if k <= self.model.steps + 1)
+        broken = min(max(breakable, 0.0), short / (1 - penalty))
+        loss += broken * penalty
+        short -= broken * (1 - penalty)
+        face = 0
+        if short > 0:
+            face = self.market.face_for_proceeds(int(np.ceil(short)))
+            face = self.bonds_face_cents if face is None else min(face, self.bonds_face_cents)
+            proceeds = self.market.proceeds_cents(face)
+            loss += face * self.bond_book_price() - proceeds + max(short - proceeds, 0.0)
+        if p.fund.liquidity_fee and share > p.fund.liquidity_fee_threshold:
+            loss -= p.fund.liquidity_fee * need            # the fees stay in the fund
+        if p.fund.stable_value:
+            # those who leave at par leave the bonds' hidden discount to those who stay
+            unsold = self.bonds_face_cents - face
+            loss += unsold * (1.0 - self.market.price)
+            loss -= self.firm.advance_capacity_cents()     # the sponsor makes good first
+        return max(loss, 0.0) / ((1 - share) * held)
 
     def earn_and_distribute(self) -> None:
-        """Collect coupons, pay fees, credit holders with the surplus (or cut on a loss)."""
+        """Collect coupons, pay fees, credit holders with the surplus (or cut on a loss).
+        A stable-value fund's sponsor first makes good a loss from its own capital."""
         model, ledger, p = self.model, self.model.ledger, self.model.params.fund
         coupon_rate = max(model.macro.market_rate_annual + p.bond_spread_annual, 0.0)
-        ledger.transfer(model.accounts["world.bond_market"], self.cash_account,
+        ledger.transfer(self.market.account, self.cash_account,
                         floor_cents(self.bonds_face_cents * weekly_rate(coupon_rate)),
                         "bond coupon")
-        liabilities = self.liabilities_cents()
-        fee = min(floor_cents(liabilities * weekly_rate(p.management_fee_annual)),
+        holdings = int(self.holdings_cents.sum())
+        fee = min(floor_cents(holdings * weekly_rate(p.management_fee_annual)),
                   self.cash_cents())
         ledger.transfer(self.cash_account, self.firm.own_account, fee, "fund management fee")
-        surplus = self.assets_cents() - liabilities
+        surplus = self.assets_cents() - self.liabilities_cents()
+        if surplus < 0 and p.stable_value:
+            support = min(-surplus, ledger.balance(self.firm.own_account))
+            ledger.transfer(self.firm.own_account, self.cash_account, support,
+                            "sponsor support of a stable-value fund")
+            self.sponsor_support_cents += support
+            surplus += support
         if surplus > 0:
             credit = pro_rata(surplus, self.holdings_cents)
         else:  # a loss: holders who stay bear it pro rata
             credit = -pro_rata(-surplus, self.holdings_cents)
         self.holdings_cents += credit
-        self.yield_annual = float(credit.sum()) / max(liabilities, 1) * 52
+        self.yield_annual = float(credit.sum()) / max(holdings, 1) * 52
 
-    def rebalance_portfolio(self) -> None:
-        """Move towards target shares of cash, deposits and bonds (buying at par)."""
-        model, ledger, p = self.model, self.model.ledger, self.model.params.fund
+    def rebalance_portfolio(self, spread: bool = False) -> None:
+        """Move towards target shares of cash, deposits and bonds: new deposits and bonds
+        join the ladder at the far end (with ``spread``, at every rung: the first
+        portfolio, so that some of it matures every week)."""
+        ledger, p = self.model.ledger, self.model.params.fund
         assets = self.assets_cents()
         want_cash = floor_cents(assets * p.target_cash_share)
         want_dep = floor_cents(assets * p.target_deposit_share)
-        spare = self.cash_cents() - want_cash
+        spare = self.cash_cents() - want_cash - self.payable_firm_cents - int(
+            self.payable_holders_cents.sum())
         if spare <= 0:  # short of cash: redemptions will raise it when needed
             return
         to_dep = min(spare, max(want_dep - self.deposits_cents(), 0))
         ledger.transfer(self.cash_account, self.deposit_account, to_dep, "negotiated deposit")
+        self._add_to_ladder(self.deposit_ladder, to_dep, p.deposit_term_weeks, spread)
         to_bonds = spare - to_dep
-        ledger.transfer(self.cash_account, model.accounts["world.bond_market"], to_bonds,
-                        "bond purchase")
-        self.bonds_face_cents += to_bonds
+        face = self.market.face_bought(to_bonds)
+        ledger.transfer(self.cash_account, self.market.account, to_bonds, "bond purchase")
+        self.bonds_face_cents += face
+        self._add_to_ladder(self.bond_ladder, face, p.bond_term_weeks, spread)
+
+    def _add_to_ladder(self, ladder: dict[int, int], cents: int, term: int,
+                       spread: bool) -> None:
+        if cents <= 0:
+            return
+        week = self.model.steps
+        if not spread:
+            ladder[week + term] = ladder.get(week + term, 0) + cents
+            return
+        parts = pro_rata(cents, np.ones(term))
+        parts[-1] += cents - int(parts.sum())
+        for rung, part in enumerate(parts, start=1):
+            ladder[week + rung] = ladder.get(week + rung, 0) + int(part)
 
     def end_week(self) -> tuple[int, int]:
         """Return and reset this week's inflow and outflow."""
         flows = (self.inflow_cents, self.outflow_cents)
         self.inflow_cents = self.outflow_cents = 0
         return flows
+
+
+def _take_from_ladder(ladder: dict[int, int], cents: int) -> None:
+    """Remove ``cents`` from a ladder, latest maturities first (kept: what matures soon)."""
+    for week in sorted(ladder, reverse=True):
+        if cents <= 0:
+            break
+        take = min(ladder[week], cents)
+        ladder[week] -= take
+        cents -= take
+        if ladder[week] == 0:
+            del ladder[week]

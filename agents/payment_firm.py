@@ -17,9 +17,11 @@ is also the PBoC excess-reserve rate from April 2020 (0.72% from 2008 until then
 are paid on what was held over the week just ended, before the T+1 settlement empties
 the balances (reserves held during a week are last week's client money in transit).
 
-Redemption proceeds a fund pays T+1 (over the T+0 cap, ``agents/mmf.py``) wait in the
-app balance too, but the holder asked for them: settlement sends them to its bank
-deposit and never sweeps them back into the fund.
+Instant (T+0) fund redemptions are advanced by the firm from its own cash and repaid by
+the fund at T+1 (``advance_t0``). Redemption proceeds a fund pays T+1 (over the T+0 cap,
+or beyond what the firm could advance, ``agents/mmf.py``) wait in the app balance too,
+but the holder asked for them: settlement sends them to its bank deposit and never
+sweeps them back into the fund.
 
 Invariant (tested): reserves at the bank plus at the central bank equal the sum of client
 balances at the end of every step.
@@ -30,7 +32,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from ifsim.ecosystem.money import floor_cents, weekly_rate
+from ifsim.ecosystem.money import floor_cents, pro_rata, weekly_rate
 
 
 class PaymentFirm(mesa.Agent):
@@ -54,6 +56,7 @@ class PaymentFirm(mesa.Agent):
         self.held_at_central_bank_cents = 0
         self.fees_due_cents = np.zeros(model.params.world.n_platforms, np.int64)
         self.settled_cents = 0
+        self.advanced_cents = 0             # T+0 advances to fund holders (cumulative)
 
     @property
     def name(self) -> str:
@@ -108,6 +111,22 @@ class PaymentFirm(mesa.Agent):
         np.add.at(self.client_balance_cents, positions, amounts)
         if owed_to_bank:
             np.add.at(self.owed_to_bank_cents, positions, amounts)
+
+    def advance_capacity_cents(self) -> int:
+        """Own liquidity the firm can put into T+0 advances now."""
+        return max(self.model.ledger.balance(self.own_account), 0)
+
+    def advance_t0(self, dst_accounts: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+        """Pay fund holders their instant (T+0) redemptions from the firm's own liquidity,
+        to be repaid by the fund at T+1 (how Yu'ebao's instant redemption works: the
+        payment firm advances the money; source 000). As far as its own cash goes, pro
+        rata beyond. Returns what each holder was advanced."""
+        amounts = np.asarray(amounts, np.int64)
+        room = self.advance_capacity_cents()
+        advanced = amounts if amounts.sum() <= room else pro_rata(room, amounts)
+        self.route(self.own_account, dst_accounts, advanced, "T+0 redemption advanced")
+        self.advanced_cents += int(advanced.sum())
+        return advanced
 
     def add_platform(self) -> None:
         """Bill a platform that entered like the others."""

@@ -218,6 +218,74 @@ def distressed_borrower_share(model) -> float:
     return float(model.borrowers.distressed.mean())
 
 
+def bond_price(model) -> float:
+    """Price of short bonds on the shared market, per yuan of face (1 = par)."""
+    return float(model.bond_market.price)
+
+
+def fund_redemption_share(model) -> float:
+    """Redemptions asked of the funds this week (gates applied) over their holdings at
+    the start of the week: the withdrawal rate of a fund run."""
+    start = sum(f.week_start_liabilities_cents for f in model.funds)
+    redeemed = sum(f.week_redeemed_cents for f in model.funds)
+    return min(redeemed / start, 1.0) if start else 0.0     # money in and out counts once
+
+
+def fund_fire_sale_cents(model) -> int:
+    """Cumulative face value the funds' bond sales fell short of par, plus deposit
+    penalties: what raising cash for redemptions has cost them."""
+    return int(sum(f.fire_sale_loss_cents + f.penalty_cents for f in model.funds))
+
+
+def fund_bonds_sold_cents(model) -> int:
+    """Face of bonds sold on the market this week (by every fund)."""
+    return int(model.bond_market.sold_face_cents)
+
+
+def fund_sponsor_support_cents(model) -> int:
+    """Cumulative losses the sponsors of stable-value funds have made good."""
+    return int(sum(f.sponsor_support_cents for f in model.funds))
+
+
+def t0_advanced_cents(model) -> int:
+    """Cumulative instant (T+0) redemptions the payment firms advanced."""
+    return int(sum(firm.advanced_cents for firm in model.payment_firms))
+
+
+def bank_bond_markdown_cents(model) -> int:
+    """What the banks' short bonds have lost against par at the market's price."""
+    return int(sum(bank.bond_markdown_cents() for bank in model.banks))
+
+
+def run_peak_withdrawal_share(model) -> float:
+    """Largest weekly share of fund holdings asked back since the run's trigger
+    (``ecosystem/run_measures.py``)."""
+    return float(model.run_watch.peak_share)
+
+
+def run_weeks_to_peak(model) -> int:
+    """Weeks from the run's trigger to its peak withdrawal week."""
+    return int(model.run_watch.weeks_to_peak())
+
+
+def run_sold_share(model) -> float:
+    """Bonds the funds sold at the market's price since the trigger, over their assets
+    at the trigger."""
+    return float(model.run_watch.sold_share())
+
+
+def run_stayer_loss_rate(model) -> float:
+    """What redemptions since the trigger cost the holders who stayed, over the holdings
+    at the trigger."""
+    return float(model.run_watch.stayer_loss_rate(model))
+
+
+def run_leaver_fee_rate(model) -> float:
+    """Liquidity fees paid by those who redeemed since the trigger, over what they
+    redeemed."""
+    return float(model.run_watch.leaver_fee_rate(model))
+
+
 REPORTERS = {f.__name__: f for f in (
     platforms_alive, failures_this_step, entries_this_step, exits_this_step,
     new_lending_cents, new_loans,
@@ -230,6 +298,10 @@ REPORTERS = {f.__name__: f for f in (
     avg_advertised_yield_annual, market_rate_annual, deposit_rate_annual,
     lending_rate_annual, macro_factor, platform_hhi,
     fund_net_outflow_share, distressed_borrower_share, guarantors_alive,
+    bond_price, fund_redemption_share, fund_fire_sale_cents, fund_bonds_sold_cents,
+    fund_sponsor_support_cents, t0_advanced_cents, bank_bond_markdown_cents,
+    run_peak_withdrawal_share, run_weeks_to_peak, run_sold_share, run_stayer_loss_rate,
+    run_leaver_fee_rate,
 )}
 
 

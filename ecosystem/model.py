@@ -25,6 +25,7 @@ from ifsim.ecosystem import (
     shocks,
     waterfall,
 )
+from ifsim.ecosystem.bond_market import BondMarket
 from ifsim.ecosystem.campaigns import Campaigns
 from ifsim.ecosystem.closure import ClosureWatch
 from ifsim.ecosystem.contracts import LoanKind, PlatformType
@@ -37,6 +38,7 @@ from ifsim.ecosystem.loans import LoanBook, LoanStatus, Purpose
 from ifsim.ecosystem.macro import Macro
 from ifsim.ecosystem.money import floor_cents, sum_by
 from ifsim.ecosystem.params import Params
+from ifsim.ecosystem.run_measures import RunWatch
 from ifsim.ecosystem.waterfall import Recoveries
 
 # Where money enters and leaves the modelled world (docs/design.md section 4).
@@ -178,6 +180,8 @@ class EcosystemModel(mesa.Model):
     # -- construction ---------------------------------------------------------------
     def _build_world(self) -> None:
         w = self.params.world
+        self.bond_market = BondMarket(self.params.bond_market, self.accounts["world.bond_market"])
+        self.run_watch = RunWatch(self.params)
         self.banks = [self._build_bank(i) for i in range(w.n_banks)]
         self.investors = self.roles["investor"].create_population(self, w.n_investors)
         self.borrowers = self.roles["borrower"].create_population(self, w.n_borrowers)
@@ -335,7 +339,7 @@ class EcosystemModel(mesa.Model):
             amounts = floor_cents(self.ledger.balances(pop.account[who]) * share)
             fund.firm.route(pop.account[who], fund.cash_account, amounts, "fund subscription")
             fund.subscribe(pop.client_pos[who], amounts)
-            fund.rebalance_portfolio()
+            fund.rebalance_portfolio(spread=True)   # a ladder that matures every week
             fund.end_week()
 
     # -- queries used by agents -----------------------------------------------------
@@ -514,6 +518,7 @@ class EcosystemModel(mesa.Model):
         self.unfunded_cents[:] = 0
         self.lent_cents[:] = 0
         self.macro.advance(self.steps)
+        self.bond_market.advance(self.steps)
         entry.enter(self)
         for platform in self.platforms:
             platform.start_week()
@@ -528,6 +533,7 @@ class EcosystemModel(mesa.Model):
         self.institutions_close_the_week()
         self.regulator.supervise()
         self.step_custom_agents()
+        self.run_watch.observe(self)
         self.end_of_week_checks()
         self.datacollector.collect(self)
 
@@ -540,7 +546,10 @@ class EcosystemModel(mesa.Model):
             self.agents_by_type[cls].shuffle_do("step")
 
     def settle_payments(self) -> None:
-        """Payment firms settle last week's client balances (T+1), sweeping into funds."""
+        """Funds collect what matures and pay last week's redemptions (T+1); payment
+        firms settle last week's client balances, sweeping into funds."""
+        for fund in self.funds:
+            fund.start_week()
         for firm in self.payment_firms:
             firm.settle_client_balances()
 
@@ -575,7 +584,9 @@ class EcosystemModel(mesa.Model):
         investor.update_beliefs(self, arrears, self.events.count("platform_failure",
                                                                  self.steps - 1))
         investor.ask_back_from_feared_platforms(self)
-        orders = investor.rebalance(self)
+        fund_fear = investor.fund_fear(self)
+        markets.execute_fund_orders(self, investor.run_from_funds(self, fund_fear))
+        orders = investor.rebalance(self, fund_fear)
         markets.pay_withdrawals(self)
         markets.execute_fund_orders(self, orders)
         markets.execute_investments(self, orders.invest_investor, orders.invest_platform,
@@ -680,6 +691,11 @@ class EcosystemModel(mesa.Model):
             if firm.reserves_cents() != int(firm.client_balance_cents.sum()):
                 raise AssertionError(f"{firm.name}: reserves {firm.reserves_cents()} != "
                                      f"client balances {firm.client_balance_cents.sum()}")
+        for fund in self.funds:   # the ladders are the fund's deposits and bonds
+            if (sum(fund.deposit_ladder.values()) != fund.deposits_cents()
+                    or sum(fund.bond_ladder.values()) != fund.bonds_face_cents):
+                raise AssertionError(f"{fund.name}: maturity ladder out of step with its "
+                                     "deposits or bonds")
         units = self.holdings.per_platform(self.holdings.units, len(self.platforms))
         for platform in self.platforms:
             if units[platform.idx] != platform.units_total:

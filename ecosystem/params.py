@@ -440,6 +440,17 @@ class InvestorParams(ParamGroup):
     loss_tolerance_mean_annual: float = param(0.15, "per year", "mean perceived annual loss "
                                               "rate above which an investor withdraws", gt=0,
                                               source=FREE)
+    fund_loss_tolerance_mean: float = param(0.001, "share of holding", "mean loss an "
+                                            "investor would bear by staying in its money-"
+                                            "market fund while others redeem, above which "
+                                            "it redeems everything (drawn per investor, "
+                                            "lognormal)", gt=0, le=1,
+                                            source=FREE + "; money-fund holders flee a fund "
+                                                          "that may break the buck over "
+                                                          "losses well under 1% (in 2008 the "
+                                                          "Reserve Primary Fund broke it at "
+                                                          "3%; Schmidt, Timmermann and "
+                                                          "Wermers 2016)")
     panic_per_failure_annual: float = param(0.01, "per year", "rise in perceived loss rate "
                                             "of every platform per platform failure (news)",
                                             ge=0, le=1, source=FREE)
@@ -694,9 +705,36 @@ class FundParams(ParamGroup):
                                             "negotiated deposit is broken early (below 1: "
                                             "a deposit must return something)", ge=0, lt=1,
                                             source=FREE)
-    fire_sale_impact: float = param(0.1, "price per share sold", "bond price discount per "
-                                    "unit share of holdings sold in one week", ge=0, le=1,
-                                    source=FREE)
+    deposit_term_weeks: int = param(13, "weeks", "term of the negotiated deposits the fund "
+                                    "places (a ladder: some mature every week)", ge=1, le=260,
+                                    source=FREE + "; source 000: negotiated deposits, no term "
+                                                  "given")
+    bond_term_weeks: int = param(26, "weeks", "term of the short bonds the fund buys", ge=1,
+                                 le=520, source=FREE)
+    stable_value: int = param(1, "flag", "1: holdings are kept at par and the sponsoring "
+                              "payment firm makes good losses from its own capital while it "
+                              "can (bonds at amortized cost); 0: floating value, bonds "
+                              "marked to the market and losses fall on holders who stay",
+                              ge=0, le=1,
+                              source="Chinese money-market funds value at amortized cost "
+                                     "(CSRC 2015 Measures for the Supervision of Money Market "
+                                     "Funds); floating value is the lever (SEC money market "
+                                     "fund reform 2014)")
+    gate_share_weekly: float = param(0.0, "share of assets", "redemption gate: most of the "
+                                     "fund's assets paid out to redeeming holders in a week; "
+                                     "the rest of their requests is not paid that week "
+                                     "(they may ask again); 0 = off", ge=0, le=1,
+                                     source="a lever (domain.md s.5: redemption gates); SEC "
+                                            "money market fund reform 2014")
+    liquidity_fee: float = param(0.0, "share of redemption", "fee charged on redemptions in "
+                                 "a week when they exceed fund.liquidity_fee_threshold of "
+                                 "the assets; it stays in the fund, for those who stay; 0 = "
+                                 "off", ge=0, lt=1,
+                                 source="a lever (domain.md s.5: liquidity fees); SEC money "
+                                        "market fund reform 2014 (up to 2%)")
+    liquidity_fee_threshold: float = param(0.1, "share of assets", "weekly redemptions above "
+                                           "which the liquidity fee applies", ge=0, le=1,
+                                           source=FREE)
     t0_cap_cents_daily: int = param(0, "cents per day", "instant (T+0) redemption cap per "
                                     "holder per day; the rest is paid T+1, nothing dropped "
                                     "(CSRC/PBoC: 10,000 yuan a day from June 2018); 0 = off",
@@ -710,6 +748,31 @@ class FundParams(ParamGroup):
             self.fail("target_deposit_share", self.target_deposit_share,
                       f"plus fund.target_cash_share = {self.target_cash_share} must not "
                       f"exceed 1")
+
+
+@dataclass(frozen=True)
+class BondMarketParams(ParamGroup):
+    """The shared short-bond market (``ecosystem/bond_market.py``)."""
+
+    section: ClassVar[str] = "bond_market"
+    depth_cents: int = param(50_000_000_000, "cents", "market depth: face sold in one week "
+                             "that lowers the price by the factor exp(-impact) (500m yuan "
+                             "at model scale)", ge=1, le=10**15, source=FREE)
+    impact: float = param(0.5, "ratio", "price impact of selling one depth of face", ge=0,
+                          le=20, source=FREE + "; Cifuentes, Shin and Ferrucci 2005 for the "
+                                               "form")
+    recovery_weekly: float = param(0.2, "share per week", "share of the price's gap to par "
+                                   "closed each week", ge=0, le=1,
+                                   source=FREE + "; Duffie 2010 (slow-moving capital)")
+    shock_step: int = param(0, "week", "week in which the bond price falls by "
+                            "bond_market.shock_size (a market swing); 0 = none", ge=0,
+                            le=100_000, source="an experiment's trigger")
+    shock_size: float = param(0.0, "share of price", "fall of the bond price at "
+                              "bond_market.shock_step", ge=0, lt=1,
+                              source="an experiment's trigger")
+    bank_face_cents: int = param(20_000_000_000, "cents", "short bonds each bank holds, "
+                                 "marked to the market in its balance sheet (200m yuan)",
+                                 ge=0, le=10**15, source=FREE)
 
 
 @dataclass(frozen=True)
@@ -899,7 +962,8 @@ _ROLE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 GROUPS: dict[str, type[ParamGroup]] = {
     cls.section: cls
     for cls in (WorldParams, MacroParams, BorrowerParams, InvestorParams, PlatformParams,
-                PaymentFirmParams, FundParams, GuarantorParams, BankParams, RegulatorParams,
+                PaymentFirmParams, FundParams, BondMarketParams, GuarantorParams, BankParams,
+                RegulatorParams,
                 EntryParams, Roles)
 }
 
@@ -915,6 +979,7 @@ class Params:
     platform: PlatformParams = field(default_factory=PlatformParams)
     payment_firm: PaymentFirmParams = field(default_factory=PaymentFirmParams)
     fund: FundParams = field(default_factory=FundParams)
+    bond_market: BondMarketParams = field(default_factory=BondMarketParams)
     guarantor: GuarantorParams = field(default_factory=GuarantorParams)
     bank: BankParams = field(default_factory=BankParams)
     regulator: RegulatorParams = field(default_factory=RegulatorParams)

@@ -13,16 +13,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from ifsim.ecosystem.errors import IfsimError
-from ifsim.experiments.catalog import common_borrowers, diamond_dybvig, platform_types
+from ifsim.experiments.catalog import common_borrowers, diamond_dybvig, mmf_run, platform_types
 from ifsim.experiments.spec import ExperimentSpec, load_spec
 
 CATALOG_DIR = Path(__file__).parent
 ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results,
                                  "common-borrowers": common_borrowers.results,
-                                 "diamond-dybvig": diamond_dybvig.results}
+                                 "diamond-dybvig": diamond_dybvig.results,
+                                 "mmf-run": mmf_run.results}
 #: Each canonical experiment's own report sections: ``f(store, stored_name)``.
 REPORTS: dict[str, Callable] = {"platform-types": platform_types.report_sections,
-                                "diamond-dybvig": diamond_dybvig.report_sections}
+                                "diamond-dybvig": diamond_dybvig.report_sections,
+                                "mmf-run": mmf_run.report_sections}
 QUICK = {"scenario": "small", "steps": 156}
 QUICK_SEED_SHARE = 0.5   # a quick look keeps half the replications (at least 2)
 
@@ -39,9 +41,9 @@ def catalog_spec(name: str, quick: bool = False) -> ExperimentSpec:
     spec = load_spec(CATALOG_DIR / f"{name}.toml")
     if quick:
         replications = max(2, round(spec.replications * QUICK_SEED_SHARE))
-        # the ecosystem's quick look runs the small world for three years; a validation
-        # model keeps its own world and horizon
-        own = QUICK if spec.model == "ifsim" else {}
+        # the baseline's quick look runs the small world for three years; an experiment
+        # with its own scenario (or a validation model) keeps its world and horizon
+        own = QUICK if spec.model == "ifsim" and spec.scenario == "baseline" else {}
         spec = replace(spec, name=f"{name}-quick", replications=replications, **own)
     return spec
 

@@ -26,12 +26,13 @@ Reports
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ifsim.ecosystem.diamond_dybvig import LEVERS, DDParams, threshold_analytic
+from ifsim.experiments.catalog.stored import stored_spec
 from ifsim.results.analysis import outcomes_frame
 from ifsim.results.stats import resampling_seed, wilson_interval
 
@@ -160,11 +161,6 @@ def _round(value) -> float | None:
     return round(float(value), 4)
 
 
-class _Stored(NamedTuple):
-    """What :func:`results` needs of a spec, read from the stored experiment."""
-
-    name: str
-    seed: int
 
 
 def report_sections(store, experiment: str) -> list:
@@ -173,12 +169,11 @@ def report_sections(store, experiment: str) -> list:
     lever and expected share with Wilson intervals."""
     from ifsim.results.report import ReportSection, ReportTable
 
-    record = store.get_experiment(experiment)
-    runs = store.experiment_runs(record["id"])
+    runs, stored = stored_spec(store, experiment)
     title = "Diamond-Dybvig: run threshold and levers"
     if not (runs["status"] == "done").any():
         return [ReportSection(title, notes=("No run is done yet: nothing to tabulate.",))]
-    found = results(store, _Stored(experiment, int(record["spec"]["experiment"]["seed"])))
+    found = results(store, stored)
     low, high = found["threshold_simulated_ci"]
     thresholds = pd.DataFrame([
         {"threshold": "analytic (closed form)", "withdrawal share": found["threshold_analytic"],

@@ -48,9 +48,21 @@ WORLDS = st.fixed_dictionaries({
         "fee_rate": st.floats(0.0, 0.05),
     }),
     "fund": st.fixed_dictionaries({
-        "fire_sale_impact": st.floats(0.0, 1.0),
-        "t0_cap_cents_daily": st.sampled_from([0, 1_000_000]),
+        "t0_cap_cents_daily": st.sampled_from([0, 100_000, 1_000_000]),
         "target_cash_share": st.floats(0.0, 0.3),
+        "stable_value": st.sampled_from([0, 1]),
+        "gate_share_weekly": st.sampled_from([0.0, 0.05, 0.3]),
+        "liquidity_fee": st.sampled_from([0.0, 0.02]),
+        "deposit_term_weeks": st.integers(1, 26),
+        "bond_term_weeks": st.integers(1, 52),
+    }),
+    # runs in every world: a bond-price shock that can be large, on a thin market
+    "bond_market": st.fixed_dictionaries({
+        "impact": st.floats(0.0, 5.0),
+        "depth_cents": st.integers(10_000_000, 10**11),
+        "recovery_weekly": st.floats(0.0, 1.0),
+        "shock_step": st.integers(0, 12),
+        "shock_size": st.floats(0.0, 0.5),
     }),
 })
 

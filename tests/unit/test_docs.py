@@ -35,7 +35,7 @@ BIBLIOGRAPHY = DOCS / "bibliography.md"
 # module forces a decision on whether the ODD has to describe it.
 MECHANISM_MODULES = {
     "ecosystem/campaigns.py", "ecosystem/claims.py", "ecosystem/closure.py",
-    "ecosystem/entry.py", "ecosystem/diamond_dybvig.py",
+    "ecosystem/entry.py", "ecosystem/diamond_dybvig.py", "ecosystem/bond_market.py",
     "ecosystem/exits.py", "ecosystem/holdings.py", "ecosystem/products.py",
     "ecosystem/incidents.py", "ecosystem/ledger.py", "ecosystem/loans.py",
     "ecosystem/macro.py", "ecosystem/markets.py", "ecosystem/model.py",
@@ -48,7 +48,7 @@ SUPPORT_MODULES = {
     "ecosystem/__init__.py", "ecosystem/agent_reporters.py", "ecosystem/contracts.py",
     "ecosystem/errors.py", "ecosystem/events.py", "ecosystem/metrics.py",
     "ecosystem/param_reference.py", "ecosystem/params.py", "ecosystem/paths.py",
-    "ecosystem/scenario.py",
+    "ecosystem/scenario.py", "ecosystem/run_measures.py",
     "ecosystem/snapshots.py", "agents/__init__.py",
 }
 ODD_SECTIONS = ("Purpose and patterns", "Entities, state variables and scales",

@@ -164,6 +164,7 @@ def test_each_bank_contract_pays_and_earns_its_own_rate() -> None:
     src, inv = m.accounts["world.endowment"], m.investors
     assert platform.custody_bank == 0
     ledger.transfer(src, fund.deposit_account, 10_500_000, "setup")
+    fund.deposit_ladder[52] = 10_500_000          # placed for a year: nothing matures here
     ledger.transfer(src, platform.pool_account, 5_300_000, "setup")
     # 5,300,000 waits for investor 0 over the week; half is centralised at the close.
     firm.hold_for_clients(src, inv.client_pos[[0]], np.array([5_300_000]), "setup")
@@ -223,41 +224,6 @@ def test_custody_pays_nothing_by_default_and_centralised_reserves_are_not_the_ba
     m.check_accounts()
 
 
-def test_fund_redemption_breaks_deposits_then_fire_sells_and_stayers_bear_the_loss() -> None:
-    m = tiny_world()
-    fund, ledger = m.funds[0], m.ledger
-    src = m.accounts["world.endowment"]
-    ledger.transfer(src, fund.cash_account, 1_000, "setup")
-    ledger.transfer(src, fund.deposit_account, 10_000, "setup")
-    ledger.transfer(src, fund.cash_account, 100_000, "setup")
-    ledger.transfer(fund.cash_account, m.accounts["world.bond_market"], 100_000, "setup")
-    fund.bonds_face_cents = 100_000
-    fund.subscribe(np.array([0, 1]), np.array([61_000, 50_000]))   # 111,000 = assets
-    bank_own = ledger.balance(m.banks[0].own_account)
-
-    paid = fund.redeem(np.array([0]), np.array([61_000]), m.investors.account[[0]])
-    assert paid.tolist() == [61_000]
-    # Deposits broken: 10,000 less a 0.5% penalty (50) to the bank -> cash 10,950.
-    assert ledger.balance(m.banks[0].own_account) == bank_own + 50
-    # Still 50,050 short: sell the least face F with floor(F (1 - 0.1 F / 100,000)) >=
-    # 50,050, i.e. the smaller root of the quadratic: F = 52,843, proceeds 50,050.
-    sold = 100_000 - fund.bonds_face_cents
-    assert sold == 52_843
-    assert fund.fire_sale_loss_cents == 52_843 - 50_050
-    # The holder who stayed is owed 50,000 but assets are short by penalty + fire-sale loss.
-    shortfall = 50 + fund.fire_sale_loss_cents
-    assert fund.assets_cents() == 50_000 - shortfall
-    m.macro.market_rate_annual = 0.0
-    # Coupon at the 0.3% bond spread: floor(47,157 * 0.003 / 52) = 2 cents. The fee
-    # (0.63% a year of 50,000 = 6 cents) is paid only out of cash, here those 2 cents.
-    firm_own = ledger.balance(fund.firm.own_account)
-    fund.earn_and_distribute()
-    assert ledger.balance(fund.firm.own_account) - firm_own == 2
-    assert fund.holdings_cents.tolist() == [0, 50_000 - shortfall + 2 - 2]
-    assert fund.liabilities_cents() == fund.assets_cents()
-    m.check_accounts()
-
-
 # 30,000 yuan asked on one day under a 10,000-yuan daily T+0 cap (1 yuan = 100 cents)
 ASKED, CAP = 3_000_000, 1_000_000
 
@@ -270,68 +236,3 @@ def test_t0_split_on_one_day() -> None:
     assert split_t0(600_000, CAP) == (600_000, 0)         # under the cap
     now, later = split_t0(np.array([ASKED, 600_000, 0]), CAP)
     assert now.tolist() == [1_000_000, 600_000, 0] and later.tolist() == [2_000_000, 0, 0]
-
-
-def fund_world(cap_cents_daily: int) -> EcosystemModel:
-    """The tiny world, its investor 0 holding 40,000 yuan in the fund and 1,000 yuan of
-    platform payout waiting in its app balance (idle money: half of it is swept)."""
-    params = tiny_world().params
-    m = EcosystemModel(replace(params, fund=replace(
-        params.fund, t0_cap_cents_daily=cap_cents_daily)), seed=0)
-    fund, firm, inv = m.funds[0], m.payment_firms[0], m.investors
-    firm.route(inv.account[[0]], fund.cash_account, np.array([4_000_000]), "fund subscription")
-    fund.subscribe(inv.client_pos[[0]], np.array([4_000_000]))
-    firm.hold_for_clients(m.accounts["world.endowment"], inv.client_pos[[0]],
-                          np.array([100_000]), "platform payout")
-    return m
-
-
-def test_t0_cap_pays_10000_yuan_today_and_20000_tomorrow_on_a_real_fund() -> None:
-    # A holder asking 30,000 yuan on one day under a 10,000-yuan T+0 cap gets 10,000
-    # the same day and 20,000 the next; nothing is dropped.
-    m = fund_world(CAP)
-    fund, firm, ledger, inv = m.funds[0], m.payment_firms[0], m.ledger, m.investors
-    pos, account = inv.client_pos[[0]], inv.account[[0]]
-    deposit = ledger.balance(int(account[0]))
-
-    paid = fund.redeem(pos, np.array([ASKED]), account)
-    assert paid.tolist() == [3_000_000]                   # honoured in full
-    assert fund.holdings_cents[pos].tolist() == [1_000_000]
-    assert ledger.balance(int(account[0])) - deposit == 1_000_000      # same day
-    assert firm.client_balance_cents[pos].tolist() == [100_000 + 2_000_000]
-    m.check_accounts()
-
-    m.settle_payments()                                   # next step's T+1 settlement
-    # the other 2,000,000 reaches the deposit, none of it swept back into the fund; of
-    # the idle 100,000, 50,000 is swept and 50,000 paid out
-    assert ledger.balance(int(account[0])) - deposit == 1_000_000 + 2_000_000 + 50_000
-    assert fund.holdings_cents[pos].tolist() == [1_000_000 + 50_000]
-    assert firm.client_balance_cents.sum() == firm.owed_to_bank_cents.sum() == 0
-    m.check_accounts()
-
-
-def test_without_a_t0_cap_the_whole_redemption_arrives_the_same_day() -> None:
-    m = fund_world(0)
-    fund, ledger, inv = m.funds[0], m.ledger, m.investors
-    deposit = ledger.balance(int(inv.account[0]))
-    fund.redeem(inv.client_pos[[0]], np.array([ASKED]), inv.account[[0]])
-    assert ledger.balance(int(inv.account[0])) - deposit == 3_000_000
-    assert m.payment_firms[0].client_balance_cents.sum() == 100_000
-    m.check_accounts()
-
-
-def test_a_fund_short_of_cash_pays_the_t0_and_t1_parts_of_what_it_raised() -> None:
-    # Two holders ask 30,000 yuan each of a fund with only 40,000 yuan of cash and
-    # nothing else to sell (the second holder's 40,000-yuan holding was never paid in):
-    # the cash is shared pro rata, 20,000 each: 10,000 the same day, 10,000 the next.
-    m = fund_world(CAP)
-    fund, ledger, inv = m.funds[0], m.ledger, m.investors
-    fund.holdings_cents[inv.client_pos[1]] = 4_000_000
-    deposits = ledger.balances(inv.account)
-    paid = fund.redeem(inv.client_pos[[0, 1]], np.array([ASKED, ASKED]), inv.account[[0, 1]])
-    assert paid.tolist() == [2_000_000, 2_000_000]
-    assert (ledger.balances(inv.account) - deposits).tolist() == [1_000_000, 1_000_000]
-    m.settle_payments()
-    assert (ledger.balances(inv.account) - deposits).tolist() == [2_000_000 + 50_000,
-                                                                  2_000_000]
-    m.check_accounts()

@@ -1,0 +1,80 @@
+"""Measures of a run on the money-market funds, from the week of its trigger.
+
+What it measures (issue 12, item 6; domain.md s.7 on runs): the trigger is the first
+scheduled shock of the run (``bond_market.shock_step``, else ``regulator.closure_step``;
+week 1 when none is set). From that week on it follows
+
+- the peak withdrawal rate: the largest share of the funds' holdings asked back in one
+  week, and the weeks from the trigger to that peak;
+- the share of assets sold at a discount: face of bonds sold, over the funds' assets at
+  the trigger;
+- the losses of those who stayed: what raising cash for redemptions cost the funds
+  (bond sales below par, deposit penalties, redemptions left unpaid) less what sponsors
+  made good, over the holdings at the trigger; and the cost to those who left: liquidity
+  fees over what they redeemed.
+
+Nothing here changes the run; the model calls ``observe`` at the end of every week.
+"""
+
+from __future__ import annotations
+
+
+class RunWatch:
+    """Running measures of a fund run since its trigger week."""
+
+    def __init__(self, params) -> None:
+        self.trigger_step = (params.bond_market.shock_step or params.regulator.closure_step
+                             or 1)
+        self.started = False
+        self.peak_share = 0.0
+        self.peak_step = 0
+        self.assets_at_trigger = 0
+        self.holdings_at_trigger = 0
+        self.cost_at_trigger = 0
+        self.fees_at_trigger = 0
+        self.sold_face_cents = 0
+        self.redeemed_cents = 0
+
+    def observe(self, model) -> None:
+        """Take this week's figures (from the trigger week on)."""
+        if model.steps < self.trigger_step:
+            return
+        funds = model.funds
+        if not self.started:
+            self.started = True
+            self.assets_at_trigger = sum(f.assets_cents() for f in funds)
+            self.holdings_at_trigger = sum(f.week_start_liabilities_cents for f in funds)
+            self.cost_at_trigger = self._holders_cost(funds)
+            self.fees_at_trigger = sum(f.fees_kept_cents for f in funds)
+        start = sum(f.week_start_liabilities_cents for f in funds)
+        redeemed = sum(f.week_redeemed_cents for f in funds)
+        # at most 1: money subscribed during the week and redeemed again counts once
+        share = min(redeemed / start, 1.0) if start else 0.0
+        if share > self.peak_share:
+            self.peak_share, self.peak_step = share, model.steps
+        self.sold_face_cents += model.bond_market.sold_face_cents
+        self.redeemed_cents += redeemed
+
+    @staticmethod
+    def _holders_cost(funds) -> int:
+        return sum(f.fire_sale_loss_cents + f.penalty_cents + f.unpaid_cents
+                   - f.sponsor_support_cents for f in funds)
+
+    # -- the measures (0 before the trigger) ------------------------------------------
+    def weeks_to_peak(self) -> int:
+        return self.peak_step - self.trigger_step if self.peak_step else 0
+
+    def sold_share(self) -> float:
+        return self.sold_face_cents / self.assets_at_trigger if self.assets_at_trigger else 0.0
+
+    def stayer_loss_rate(self, model) -> float:
+        if not self.started or not self.holdings_at_trigger:
+            return 0.0
+        cost = self._holders_cost(model.funds) - self.cost_at_trigger
+        return max(cost, 0) / self.holdings_at_trigger
+
+    def leaver_fee_rate(self, model) -> float:
+        if not self.redeemed_cents:
+            return 0.0
+        fees = sum(f.fees_kept_cents for f in model.funds) - self.fees_at_trigger
+        return fees / self.redeemed_cents
