@@ -214,6 +214,7 @@ class EcosystemModel(mesa.Model):
         self.holdings = Holdings(w.n_investors, self.params.investor.max_platforms_held,
                                  len(self.platforms))
         self._seed_fund_holdings()
+        self.run_watch.snapshot(self)       # what a run triggered in week 1 starts from
 
     def _endow(self, account: int, amount_cents: int, reason: str) -> None:
         self.ledger.transfer(self.accounts["world.endowment"], account, amount_cents, reason)

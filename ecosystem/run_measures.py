@@ -35,17 +35,23 @@ class RunWatch:
         self.sold_face_cents = 0
         self.redeemed_cents = 0
 
-    def observe(self, model) -> None:
-        """Take this week's figures (from the trigger week on)."""
-        if model.steps < self.trigger_step:
-            return
+    def snapshot(self, model) -> None:
+        """The state the run is measured against: the funds as the week before the
+        trigger ended (at the start of the run for a trigger in week 1)."""
         funds = model.funds
-        if not self.started:
-            self.started = True
-            self.assets_at_trigger = sum(f.assets_cents() for f in funds)
-            self.holdings_at_trigger = sum(f.week_start_liabilities_cents for f in funds)
-            self.cost_at_trigger = self._holders_cost(funds)
-            self.fees_at_trigger = sum(f.fees_kept_cents for f in funds)
+        self.assets_at_trigger = sum(f.assets_cents() for f in funds)
+        self.holdings_at_trigger = sum(int(f.holdings_cents.sum()) for f in funds)
+        self.cost_at_trigger = self._holders_cost(funds)
+        self.fees_at_trigger = sum(f.fees_kept_cents for f in funds)
+
+    def observe(self, model) -> None:
+        """Take this week's figures: before the trigger, the state to measure against;
+        from the trigger week on, the run."""
+        if model.steps < self.trigger_step:
+            self.snapshot(model)
+            return
+        self.started = True
+        funds = model.funds
         start = sum(f.week_start_liabilities_cents for f in funds)
         redeemed = sum(f.week_redeemed_cents for f in funds)
         # at most 1: money subscribed during the week and redeemed again counts once

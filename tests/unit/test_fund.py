@@ -292,3 +292,18 @@ def test_a_bond_shock_starts_a_run_in_the_fund_run_scenario_with_money_conserved
     for _ in range(40):
         quiet.step()
     assert quiet.run_watch.peak_share < 0.1
+
+
+def test_run_measures_count_the_trigger_weeks_own_losses() -> None:
+    """A run that empties the fund in the week of the shock itself: its sales count
+    (the measure starts from the state of the week before, not after the run)."""
+    m = EcosystemModel.from_scenario("fund_run", seed=0, bond_market__shock_size=0.05,
+                                     fund__target_cash_share=0.02)
+    for _ in range(30):
+        m.step()
+    fund, watch = m.funds[0], m.run_watch
+    assert watch.peak_step == 26 and watch.weeks_to_peak() == 0
+    cost = (fund.fire_sale_loss_cents + fund.penalty_cents + fund.unpaid_cents
+            - fund.sponsor_support_cents)
+    assert cost > 0                                  # nothing was lost before week 26
+    assert watch.stayer_loss_rate(m) == pytest.approx(cost / watch.holdings_at_trigger)
