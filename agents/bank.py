@@ -81,14 +81,13 @@ class Bank(mesa.Agent):
         return face - self.model.bond_market.value_cents(face)
 
     def balance_sheet(self) -> dict[str, int]:
-        """Assets (loans to the economy backing deposits, own cash, short bonds at the
-        market's price) and liabilities (deposits, and the own funds behind the bonds)."""
+        """Assets (loans to the economy backing deposits, own cash, less what its bonds
+        have lost against par) and liabilities (deposits). The bonds themselves are
+        outside the ledger: only their markdown is shown."""
         liabilities = sum(self.liabilities_cents().values())
-        own = self.model.ledger.balance(self.own_account)
-        face = self.model.params.bond_market.bank_face_cents
-        return {"assets_cents": liabilities + own + face - self.bond_markdown_cents(),
-                "liabilities_cents": liabilities,
-                "equity_cents": own + face - self.bond_markdown_cents()}
+        own = self.model.ledger.balance(self.own_account) - self.bond_markdown_cents()
+        return {"assets_cents": liabilities + own, "liabilities_cents": liabilities,
+                "equity_cents": own}
 
     def pay_interest(self) -> None:
         """One week of every contract: earn on what is lent on or held liquid, then pay

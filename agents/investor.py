@@ -52,6 +52,8 @@ class InvestorPopulation:
     loss_tolerance_annual: np.ndarray
     auto_invest: np.ndarray         # bool: its auto-invest tool re-bids what claims repay
     fund_loss_tolerance: np.ndarray  # loss from staying in its fund it would bear (share)
+    # bool: feared its fund at the last decision (settlement sweeps nothing in for it)
+    fears_fund: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     perceived_loss_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
     news_annual: float = 0.0        # market-wide fear from recent failures
 
@@ -208,11 +210,13 @@ class Investor(mesa.Agent):
         exceeds what it would bear (``fund_loss_tolerance``): the first-mover advantage of
         a fund that sells assets at a discount to pay those who leave (Diamond and Dybvig
         1983; Schmidt, Timmermann and Wermers 2016 on money-fund runs in 2008). Holders
-        expect last week's redemptions (disclosed) and watch the queue build up during
-        the week: the share of holdings whose owners fear the fund at the expected share
-        is added to it until no one else joins (the smallest self-consistent queue, as
-        in a sequential-service run). Beliefs are the fund's public figures; the social
-        network and private views of each holder are still to come (issue 12)."""
+        watch the queue build up during the week: starting from no one, the holdings of
+        those who would flee at the queue so far are added to it until no one else joins
+        (the least self-consistent queue of a monotone response). Beliefs are the fund's
+        public figures (its balance sheet and the market's price); the social
+        network and private views of each holder are still to come (issue 12). Holders
+        who fear their fund are remembered (``fears_fund``): settlement does not sweep
+        their idle app balances into it."""
         pop = model.investors
         fear = np.zeros(pop.n, bool)
         for fund in model.funds:
@@ -222,6 +226,7 @@ class Investor(mesa.Agent):
                                  pop.fund_loss_tolerance[clients], np.inf)
             scared = cls._self_consistent_queue(model, fund, holds, tolerance)
             fear[clients] = scared
+        pop.fears_fund = fear
         return fear
 
     @staticmethod
@@ -230,7 +235,7 @@ class Investor(mesa.Agent):
         """Holders who would flee at the queue they end up seeing (mask by client)."""
         p = model.params.fund
         held = holds.sum()
-        expected = fund.last_redeemed_share
+        expected = 0.0            # the least queue consistent with who would join it
         scared = np.zeros(holds.size, bool)
         for _ in range(rounds):
             leaving = p.liquidity_fee if expected > p.liquidity_fee_threshold else 0.0

@@ -58,7 +58,9 @@ class MoneyMarketFund(mesa.Agent):
         self.holdings_cents = np.zeros(n_clients, np.int64)
         self.deposit_ladder: dict[int, int] = {}      # maturity week -> cents placed
         self.bond_ladder: dict[int, int] = {}         # maturity week -> face in cents
+        self.bond_cost: dict[int, int] = {}           # maturity week -> amortized cost
         self.bonds_face_cents = 0
+        self.broke_buck = False             # a stable-value fund that had to reprice
         # what redemptions of the week owe at T+1: the firm's advances, and holders
         self.payable_firm_cents = 0
         self.payable_holders_cents = np.zeros(n_clients, np.int64)
@@ -67,7 +69,7 @@ class MoneyMarketFund(mesa.Agent):
                                 - p.fund.management_fee_annual, 0.0)
         self.inflow_cents = 0
         self.outflow_cents = 0
-        self.fire_sale_loss_cents = 0       # face sold minus proceeds (cumulative)
+        self.fire_sale_loss_cents = 0       # book value sold minus proceeds (cumulative)
         self.penalty_cents = 0              # interest forfeited breaking deposits (cum.)
         self.fees_kept_cents = 0            # liquidity fees left in the fund (cumulative)
         self.sponsor_support_cents = 0      # losses made good by the sponsor (cumulative)
@@ -75,6 +77,11 @@ class MoneyMarketFund(mesa.Agent):
         self.week_start_liabilities_cents = 0
         self.week_redeemed_cents = 0
         self.last_redeemed_share = 0.0      # disclosed: last week's redemptions / holdings
+        # who held what when a run was triggered, and who has redeemed since
+        # (``ecosystem/run_measures.py``); cuts to those who stayed
+        self.held_at_trigger = np.zeros(n_clients, np.int64)
+        self.redeemed_since = np.zeros(n_clients, bool)
+        self.stayer_cut_cents = 0
 
     @property
     def name(self) -> str:
@@ -100,17 +107,24 @@ class MoneyMarketFund(mesa.Agent):
         """Negotiated deposits at its bank."""
         return self.model.ledger.balance(self.deposit_account)
 
-    def bond_book_price(self) -> float:
-        """Price at which the fund carries its bonds: the market's (floating value) or
-        par (stable value: amortized cost)."""
-        return 1.0 if self.model.params.fund.stable_value else self.market.price
+    def carries_at_cost(self) -> bool:
+        """A stable-value fund that has not broken the buck carries bonds at amortized
+        cost; otherwise they are marked to the market."""
+        return bool(self.model.params.fund.stable_value) and not self.broke_buck
 
     def bonds_value_cents(self) -> int:
-        """Bonds at the price the fund carries them."""
-        return floor_cents(self.bonds_face_cents * self.bond_book_price())
+        """Bonds at amortized cost (stable value) or at the market's price."""
+        if self.carries_at_cost():
+            return sum(self.bond_cost.values())
+        return self.market.value_cents(self.bonds_face_cents)
+
+    def shadow_assets_cents(self) -> int:
+        """Assets with bonds at the market's price (a stable-value fund's shadow price)."""
+        return (self.cash_cents() + self.deposits_cents()
+                + self.market.value_cents(self.bonds_face_cents))
 
     def assets_cents(self) -> int:
-        """Cash + deposits + bonds (marked to the market, or at par if stable value)."""
+        """Cash + deposits + bonds (marked to the market, or at cost if stable value)."""
         return self.cash_cents() + self.deposits_cents() + self.bonds_value_cents()
 
     def liabilities_cents(self) -> int:
@@ -148,8 +162,12 @@ class MoneyMarketFund(mesa.Agent):
         ledger.transfer(self.deposit_account, self.cash_account, due, "negotiated deposit "
                         "matured")
         face = sum(self.bond_ladder.pop(k) for k in sorted(self.bond_ladder) if k <= week)
+        for k in [k for k in self.bond_cost if k <= week]:
+            del self.bond_cost[k]
         self.bonds_face_cents -= face
         ledger.transfer(market.account, self.cash_account, face, "bond matured at par")
+        for k, cost in self.bond_cost.items():   # amortized cost climbs to par by maturity
+            self.bond_cost[k] = cost + (self.bond_ladder[k] - cost) // max(k - week, 1)
 
     def _pay_t1(self) -> None:
         """Repay the firm's T+0 advances and pay holders' T+1 parts, as far as cash can
@@ -189,6 +207,7 @@ class MoneyMarketFund(mesa.Agent):
                                              self.holdings_cents[positions]))
         fee = self._liquidity_fee(want)
         np.subtract.at(self.holdings_cents, positions, want)
+        self.redeemed_since[positions[want > 0]] = True
         self.week_redeemed_cents += int(want.sum())
         self.fees_kept_cents += int(fee.sum())
         paid = want - fee
@@ -256,62 +275,89 @@ class MoneyMarketFund(mesa.Agent):
             return
         face = self.market.face_for_proceeds(short_cents)
         face = held if face is None else min(face, held)
+        book = self.bonds_value_cents()
         proceeds = self.market.sell(face)
-        _take_from_ladder(self.bond_ladder, face)
+        _take_from_ladder(self.bond_ladder, face, self.bond_cost)
         self.bonds_face_cents -= face
-        self.fire_sale_loss_cents += face - proceeds
+        sold_book = (book - sum(self.bond_cost.values()) if self.carries_at_cost()
+                     else floor_cents(book * face / max(held, 1)))
+        self.fire_sale_loss_cents += max(sold_book - proceeds, 0)
         self.model.ledger.transfer(self.market.account, self.cash_account, proceeds,
                                    "bond sold on the market")
 
     def stayer_loss_if(self, share: float) -> float:
         """What redemptions of ``share`` of the holdings this week would cost those who
-        stay, per yuan they hold: the fund's own balance sheet and ladder, the market's
-        price and depth, the T+0 rule and the firm's liquidity, as ``redeem`` would
-        meet them (the forecast a holder makes; ``agents/investor.py``)."""
-        held = int(self.holdings_cents.sum())
+        stay, per yuan they hold (the forecast a holder makes; ``agents/investor.py``),
+        by the rules ``redeem``, ``raise_cash`` and ``earn_and_distribute`` apply: cash
+        and what matures by T+1 first (the part of the instant redemptions the firm
+        cannot advance is paid now), then broken deposits, then bond sales on the
+        market, priced along its impact curve. A floating-value fund's stayers lose what
+        raising the cash cost and the markdown of the bonds left by the sales' impact. A
+        stable-value fund's sponsor makes good realized losses while its capital (after
+        the advances) lasts; its stayers lose what it cannot, and, if the bonds' hidden
+        discount left to them then passes ``fund.shadow_price_limit``, all of it: the
+        fund breaks the buck."""
+        held = float(self.holdings_cents.sum())
         if held <= 0:
             return 0.0
         p = self.model.params
         if p.fund.gate_share_weekly > 0:      # the gate holds the rest back this week
             share = min(share, p.fund.gate_share_weekly)
-        share = min(share, 0.999)
+        share = min(max(share, 0.0), 0.999)
         need = share * held
+        if p.fund.liquidity_fee and share > p.fund.liquidity_fee_threshold:
+            need *= 1.0 - p.fund.liquidity_fee                # the fee stays in the fund
         cap = p.fund.t0_cap_cents_daily
-        instant = share * (float(np.minimum(self.holdings_cents, cap).sum()) if cap
-                           else held)
-        uncovered_now = max(instant - self.firm.advance_capacity_cents(), 0.0)
+        instant = need * (float(np.minimum(self.holdings_cents, cap).sum()) / held if cap
+                          else 1.0)
+        firm_cash = float(self.firm.advance_capacity_cents())
+        advanced = min(instant, firm_cash)
+        # what cannot be raised at all is lost by those who leave (and the firm)
+        realized, face_sold, _unpaid = self._cost_of_raising(need, instant - advanced)
+        stayers = (1.0 - share) * held
+        # a shortfall not yet shared out falls on those still in when it is
+        realized += max(self.liabilities_cents() - self.assets_cents(), 0)
+        price_after = self.market.price * np.exp(-p.bond_market.impact * face_sold
+                                                 / p.bond_market.depth_cents)
+        face_left = self.bonds_face_cents - face_sold
+        if not self.carries_at_cost():
+            markdown = face_left * (self.market.price - price_after)
+            return (realized + markdown) / stayers
+        # the firm's advances come back at T+1, before the sponsor covers anything
+        sponsor = firm_cash
+        uncovered = max(realized - sponsor, 0.0)
+        book_left = self.bonds_value_cents() * face_left / max(self.bonds_face_cents, 1)
+        hidden = book_left - face_left * price_after
+        gap = uncovered + max(hidden - max(sponsor - realized, 0.0), 0.0)
+        breaks = gap > p.fund.shadow_price_limit * stayers
+        return (gap if breaks else uncovered) / stayers
+
+    def _cost_of_raising(self, need: float, now: float) -> tuple[float, float, float]:
+        """Losses of raising ``need`` (``now`` of it this week, the rest at T+1 with what
+        matures by then): deposit penalties and bond sales below book value; returns
+        (loss, face sold, what could not be raised)."""
+        p = self.model.params.fund
         cash = float(self.cash_cents())
-        later = self.maturing_cents(self.model.steps + 1)
-        # the instant part the firm cannot advance is paid now, from cash or sales now;
-        # the rest at T+1, from the cash left and what matures by then
-        now_from_cash = min(uncovered_now, cash)
-        short = (uncovered_now - now_from_cash) + max(
-            need - uncovered_now - (cash - now_from_cash) - later, 0.0)
-        loss = 0.0
-        penalty = p.fund.early_withdrawal_penalty
+        later = float(self.maturing_cents(self.model.steps + 1))
+        now_from_cash = min(now, cash)
+        short = (now - now_from_cash) + max(need - now - (cash - now_from_cash) - later, 0.0)
         breakable = float(self.deposits_cents()) - sum(
             v for k, v in self.deposit_ladder.items() if k <= self.model.steps + 1)
-        broken = min(max(breakable, 0.0), short / (1 - penalty))
-        loss += broken * penalty
-        short -= broken * (1 - penalty)
-        face = 0
-        if short > 0:
-            face = self.market.face_for_proceeds(int(np.ceil(short)))
-            face = self.bonds_face_cents if face is None else min(face, self.bonds_face_cents)
-            proceeds = self.market.proceeds_cents(face)
-            loss += face * self.bond_book_price() - proceeds + max(short - proceeds, 0.0)
-        if p.fund.liquidity_fee and share > p.fund.liquidity_fee_threshold:
-            loss -= p.fund.liquidity_fee * need            # the fees stay in the fund
-        if p.fund.stable_value:
-            # those who leave at par leave the bonds' hidden discount to those who stay
-            unsold = self.bonds_face_cents - face
-            loss += unsold * (1.0 - self.market.price)
-            loss -= self.firm.advance_capacity_cents()     # the sponsor makes good first
-        return max(loss, 0.0) / ((1 - share) * held)
+        broken = min(max(breakable, 0.0), short / (1 - p.early_withdrawal_penalty))
+        loss = broken * p.early_withdrawal_penalty
+        short -= broken * (1 - p.early_withdrawal_penalty)
+        if short <= 0:
+            return loss, 0.0, 0.0
+        face = self.market.face_for_proceeds(int(np.ceil(short)))
+        face = self.bonds_face_cents if face is None else min(face, self.bonds_face_cents)
+        proceeds = self.market.proceeds_cents(face)
+        book = self.bonds_value_cents() * face / max(self.bonds_face_cents, 1)
+        return loss + max(book - proceeds, 0.0), float(face), max(short - proceeds, 0.0)
 
     def earn_and_distribute(self) -> None:
         """Collect coupons, pay fees, credit holders with the surplus (or cut on a loss).
-        A stable-value fund's sponsor first makes good a loss from its own capital."""
+        A stable-value fund's sponsor first makes good a realized loss from its own
+        capital while it can."""
         model, ledger, p = self.model, self.model.ledger, self.model.params.fund
         coupon_rate = max(model.macro.market_rate_annual + p.bond_spread_annual, 0.0)
         ledger.transfer(self.market.account, self.cash_account,
@@ -321,19 +367,54 @@ class MoneyMarketFund(mesa.Agent):
         fee = min(floor_cents(holdings * weekly_rate(p.management_fee_annual)),
                   self.cash_cents())
         ledger.transfer(self.cash_account, self.firm.own_account, fee, "fund management fee")
-        surplus = self.assets_cents() - self.liabilities_cents()
-        if surplus < 0 and p.stable_value:
-            support = min(-surplus, ledger.balance(self.firm.own_account))
-            ledger.transfer(self.firm.own_account, self.cash_account, support,
-                            "sponsor support of a stable-value fund")
-            self.sponsor_support_cents += support
-            surplus += support
-        if surplus > 0:
-            credit = pro_rata(surplus, self.holdings_cents)
-        else:  # a loss: holders who stay bear it pro rata
-            credit = -pro_rata(-surplus, self.holdings_cents)
-        self.holdings_cents += credit
+        if self.carries_at_cost():
+            self._sponsor(self.liabilities_cents() - self.assets_cents())
+        credit = self._credit_holders(self.assets_cents() - self.liabilities_cents())
         self.yield_annual = float(credit.sum()) / max(holdings, 1) * 52
+
+    def check_shadow_price(self) -> None:
+        """End of the week, after holders have acted: if the bonds' market value leaves a
+        stable-value fund more than ``fund.shadow_price_limit`` of its holdings short of
+        what it owes, the sponsor tops it up to the limit; if it cannot, the fund breaks
+        the buck: it marks its bonds to the market from now on and cuts the holdings of
+        those still in it (CSRC 2015 money-market fund measures: a manager must cover a
+        negative deviation of 0.5% from its own funds). Those who redeemed at par before
+        the repricing escaped the loss: the first-mover advantage of a stable-value fund
+        (as at the Reserve Primary Fund in September 2008; Schmidt, Timmermann and
+        Wermers 2016)."""
+        if not self.carries_at_cost():
+            return
+        holdings = int(self.holdings_cents.sum())
+        limit = floor_cents(self.model.params.fund.shadow_price_limit * holdings)
+        self._sponsor(self.liabilities_cents() - limit - self.shadow_assets_cents())
+        if self.shadow_assets_cents() >= self.liabilities_cents() - limit:
+            return
+        self.broke_buck = True
+        self.model.events.log("fund_broke_buck", self.name, "shadow price", holdings,
+                              f"bond price {self.market.price:.4f}")
+        self._credit_holders(min(self.assets_cents() - self.liabilities_cents(), 0))
+
+    def _credit_holders(self, surplus_cents: int) -> np.ndarray:
+        """Share a surplus (or a loss) among holders pro rata; returns the credits and
+        counts what cuts fell on holders who have stayed since a run's trigger."""
+        if surplus_cents > 0:
+            credit = pro_rata(surplus_cents, self.holdings_cents)
+        else:
+            credit = -pro_rata(-surplus_cents, self.holdings_cents)
+        self.holdings_cents += credit
+        stayed = (self.held_at_trigger > 0) & ~self.redeemed_since & (credit < 0)
+        self.stayer_cut_cents -= int(credit[stayed].sum())
+        return credit
+
+    def _sponsor(self, short_cents: int) -> None:
+        """The sponsoring payment firm pays in what it can of ``short_cents``."""
+        if short_cents <= 0:
+            return
+        ledger = self.model.ledger
+        support = min(short_cents, self.firm.advance_capacity_cents())
+        ledger.transfer(self.firm.own_account, self.cash_account, support,
+                        "sponsor support of a stable-value fund")
+        self.sponsor_support_cents += support
 
     def rebalance_portfolio(self, spread: bool = False) -> None:
         """Move towards target shares of cash, deposits and bonds: new deposits and bonds
@@ -355,6 +436,7 @@ class MoneyMarketFund(mesa.Agent):
         ledger.transfer(self.cash_account, self.market.account, to_bonds, "bond purchase")
         self.bonds_face_cents += face
         self._add_to_ladder(self.bond_ladder, face, p.bond_term_weeks, spread)
+        self._add_to_ladder(self.bond_cost, to_bonds, p.bond_term_weeks, spread)
 
     def _add_to_ladder(self, ladder: dict[int, int], cents: int, term: int,
                        spread: bool) -> None:
@@ -376,13 +458,19 @@ class MoneyMarketFund(mesa.Agent):
         return flows
 
 
-def _take_from_ladder(ladder: dict[int, int], cents: int) -> None:
-    """Remove ``cents`` from a ladder, latest maturities first (kept: what matures soon)."""
+def _take_from_ladder(ladder: dict[int, int], cents: int,
+                      cost: dict[int, int] | None = None) -> None:
+    """Remove ``cents`` from a ladder, latest maturities first (kept: what matures soon);
+    a bond ladder's amortized cost goes down in proportion."""
     for week in sorted(ladder, reverse=True):
         if cents <= 0:
             break
         take = min(ladder[week], cents)
+        if cost is not None:
+            cost[week] -= cost[week] * take // ladder[week]
         ladder[week] -= take
         cents -= take
         if ladder[week] == 0:
             del ladder[week]
+            if cost is not None:
+                del cost[week]

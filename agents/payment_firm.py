@@ -163,10 +163,15 @@ class PaymentFirm(mesa.Agent):
 
     def _sweep_cents(self, waiting: np.ndarray) -> np.ndarray:
         """What goes into the fund: a share of fund users' idle balances, leaving out
-        redemption proceeds the client asked to have in its bank deposit."""
+        redemption proceeds the client asked to have in its bank deposit, and nothing of
+        a client who fears the fund (``Investor.fund_fear``)."""
         model = self.model
         idle = self.client_balance_cents[waiting] - self.owed_to_bank_cents[waiting]
-        users = model.investors.fund_user[self.client_investors[waiting]]
+        investors = self.client_investors[waiting]
+        users = model.investors.fund_user[investors].copy()
+        fears = model.investors.fears_fund
+        if fears.size:                       # set once holders have decided once
+            users &= ~fears[investors]
         return np.where(users, floor_cents(idle * model.params.investor.sweep_share), 0)
 
     def earn_central_bank_interest(self) -> None:

@@ -275,15 +275,15 @@ def run_sold_share(model) -> float:
 
 
 def run_stayer_loss_rate(model) -> float:
-    """What redemptions since the trigger cost the holders who stayed, over the holdings
-    at the trigger."""
+    """What holders who held at the trigger and never redeemed since have lost (cuts to
+    their holdings), over what they held at the trigger."""
     return float(model.run_watch.stayer_loss_rate(model))
 
 
-def run_leaver_fee_rate(model) -> float:
-    """Liquidity fees paid by those who redeemed since the trigger, over what they
-    redeemed."""
-    return float(model.run_watch.leaver_fee_rate(model))
+def run_leaver_loss_rate(model) -> float:
+    """Liquidity fees and unpaid redemptions of those who redeemed since the trigger,
+    over what they redeemed."""
+    return float(model.run_watch.leaver_loss_rate(model))
 
 
 REPORTERS = {f.__name__: f for f in (
@@ -301,7 +301,7 @@ REPORTERS = {f.__name__: f for f in (
     bond_price, fund_redemption_share, fund_fire_sale_cents, fund_bonds_sold_cents,
     fund_sponsor_support_cents, t0_advanced_cents, bank_bond_markdown_cents,
     run_peak_withdrawal_share, run_weeks_to_peak, run_sold_share, run_stayer_loss_rate,
-    run_leaver_fee_rate,
+    run_leaver_loss_rate,
 )}
 
 

@@ -615,6 +615,7 @@ class EcosystemModel(mesa.Model):
             platform.consider_absconding()
             entry.leave_if_unprofitable(platform)
         for fund in self.funds:
+            fund.check_shadow_price()
             fund.rebalance_portfolio()
             inflow, outflow = fund.end_week()
             self.step_stats["fund_inflow_cents"] += inflow

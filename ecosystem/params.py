@@ -720,19 +720,27 @@ class FundParams(ParamGroup):
                                      "(CSRC 2015 Measures for the Supervision of Money Market "
                                      "Funds); floating value is the lever (SEC money market "
                                      "fund reform 2014)")
-    gate_share_weekly: float = param(0.0, "share of assets", "redemption gate: most of the "
-                                     "fund's assets paid out to redeeming holders in a week; "
+    shadow_price_limit: float = param(0.005, "share of holdings", "how far the market "
+                                      "value of a stable-value fund's assets may fall short "
+                                      "of what it owes before its sponsor must make it good; "
+                                      "if the sponsor cannot, the fund breaks the buck and "
+                                      "marks to the market", ge=0, le=1,
+                                      source="CSRC 2015 Measures for the Supervision of Money "
+                                             "Market Funds: a negative deviation of 0.5% must "
+                                             "be covered by the manager")
+    gate_share_weekly: float = param(0.0, "share of holdings", "redemption gate: most of the "
+                                     "fund's holdings paid out to redeeming holders in a week; "
                                      "the rest of their requests is not paid that week "
                                      "(they may ask again); 0 = off", ge=0, le=1,
                                      source="a lever (domain.md s.5: redemption gates); SEC "
                                             "money market fund reform 2014")
     liquidity_fee: float = param(0.0, "share of redemption", "fee charged on redemptions in "
                                  "a week when they exceed fund.liquidity_fee_threshold of "
-                                 "the assets; it stays in the fund, for those who stay; 0 = "
+                                 "the holdings; it stays in the fund, for those who stay; 0 = "
                                  "off", ge=0, lt=1,
                                  source="a lever (domain.md s.5: liquidity fees); SEC money "
                                         "market fund reform 2014 (up to 2%)")
-    liquidity_fee_threshold: float = param(0.1, "share of assets", "weekly redemptions above "
+    liquidity_fee_threshold: float = param(0.1, "share of holdings", "weekly redemptions above "
                                            "which the liquidity fee applies", ge=0, le=1,
                                            source=FREE)
     t0_cap_cents_daily: int = param(0, "cents per day", "instant (T+0) redemption cap per "

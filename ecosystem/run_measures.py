@@ -1,4 +1,4 @@
-"""Measures of a run on the money-market funds, from the week of its trigger.
+"""Measures of a run on the money-market funds, from the week before its trigger.
 
 What it measures (issue 12, item 6; domain.md s.7 on runs): the trigger is the first
 scheduled shock of the run (``bond_market.shock_step``, else ``regulator.closure_step``;
@@ -8,11 +8,13 @@ week 1 when none is set). From that week on it follows
   week, and the weeks from the trigger to that peak;
 - the share of assets sold at a discount: face of bonds sold, over the funds' assets at
   the trigger;
-- the losses of those who stayed: what raising cash for redemptions cost the funds
-  (bond sales below par, deposit penalties, redemptions left unpaid) less what sponsors
-  made good, over the holdings at the trigger; and the cost to those who left: liquidity
-  fees over what they redeemed.
+- the losses of those who stayed: the cuts to the holdings of holders who held at the
+  trigger and never redeemed since (a floating fund's losses, a stable fund that broke
+  the buck), over what they held at the trigger; and the losses of those who left:
+  liquidity fees and redemptions the funds could not pay, over what they redeemed.
+  What sponsors made good is their loss, not the holders'.
 
+Everything is measured against the funds as the week before the trigger ended.
 Nothing here changes the run; the model calls ``observe`` at the end of every week.
 """
 
@@ -30,8 +32,8 @@ class RunWatch:
         self.peak_step = 0
         self.assets_at_trigger = 0
         self.holdings_at_trigger = 0
-        self.cost_at_trigger = 0
         self.fees_at_trigger = 0
+        self.unpaid_at_trigger = 0
         self.sold_face_cents = 0
         self.redeemed_cents = 0
 
@@ -41,8 +43,12 @@ class RunWatch:
         funds = model.funds
         self.assets_at_trigger = sum(f.assets_cents() for f in funds)
         self.holdings_at_trigger = sum(int(f.holdings_cents.sum()) for f in funds)
-        self.cost_at_trigger = self._holders_cost(funds)
         self.fees_at_trigger = sum(f.fees_kept_cents for f in funds)
+        self.unpaid_at_trigger = sum(f.unpaid_cents for f in funds)
+        for f in funds:
+            f.held_at_trigger = f.holdings_cents.copy()
+            f.redeemed_since[:] = False
+            f.stayer_cut_cents = 0
 
     def observe(self, model) -> None:
         """Take this week's figures: before the trigger, the state to measure against;
@@ -61,11 +67,6 @@ class RunWatch:
         self.sold_face_cents += model.bond_market.sold_face_cents
         self.redeemed_cents += redeemed
 
-    @staticmethod
-    def _holders_cost(funds) -> int:
-        return sum(f.fire_sale_loss_cents + f.penalty_cents + f.unpaid_cents
-                   - f.sponsor_support_cents for f in funds)
-
     # -- the measures (0 before the trigger) ------------------------------------------
     def weeks_to_peak(self) -> int:
         return self.peak_step - self.trigger_step if self.peak_step else 0
@@ -74,13 +75,14 @@ class RunWatch:
         return self.sold_face_cents / self.assets_at_trigger if self.assets_at_trigger else 0.0
 
     def stayer_loss_rate(self, model) -> float:
-        if not self.started or not self.holdings_at_trigger:
+        held = sum(int(f.held_at_trigger[~f.redeemed_since].sum()) for f in model.funds)
+        if not self.started or not held:
             return 0.0
-        cost = self._holders_cost(model.funds) - self.cost_at_trigger
-        return max(cost, 0) / self.holdings_at_trigger
+        return sum(f.stayer_cut_cents for f in model.funds) / held
 
-    def leaver_fee_rate(self, model) -> float:
+    def leaver_loss_rate(self, model) -> float:
         if not self.redeemed_cents:
             return 0.0
         fees = sum(f.fees_kept_cents for f in model.funds) - self.fees_at_trigger
-        return fees / self.redeemed_cents
+        unpaid = sum(f.unpaid_cents for f in model.funds) - self.unpaid_at_trigger
+        return (fees + unpaid) / self.redeemed_cents

@@ -8,9 +8,11 @@ fall and the fund's cash share at three levels each, ten seeds per cell.
 A run here is a week after the trigger in which holders ask back at least
 ``RUN_SHARE`` of the fund's holdings (ordinary weeks see a few percent). Reports, per
 cell: the run probability with its Wilson interval, the peak withdrawal share (median),
-and what redemptions cost the holders who stayed (``run_stayer_loss_rate``: bond sales
-below par, deposit penalties and unpaid redemptions, less sponsor support, over the
-holdings at the trigger) with a seeded bootstrap interval over seeds; and, pooled over
+what the run cost the holders who stayed (``run_stayer_loss_rate``: cuts to the
+holdings of those who held at the trigger and never redeemed, over what they held) with
+a seeded bootstrap interval over seeds, and what it cost those who left (mean
+``run_leaver_loss_rate``: liquidity fees and redemptions the fund could not pay, over
+what they redeemed); and, pooled over
 the other two factors, the run probability at each level of the cap and of the cash
 share, so the direction of each can be read.
 """
@@ -62,6 +64,7 @@ def cells(frame: pd.DataFrame, seed: int) -> list[dict[str, Any]]:
                     "run_probability": runs / n, "run_probability_ci": [_r(low), _r(high)],
                     "stayer_loss_rate": _r(loss),
                     "stayer_loss_rate_ci": [_r(loss_low), _r(loss_high)],
+                    "leaver_loss_rate": _r(group["run_leaver_loss_rate"].mean()),
                     "peak_withdrawal_share_median": _r(group["run_peak_withdrawal_share"]
                                                        .median()),
                     "weeks_to_peak_median": _r(group["run_weeks_to_peak"].median())})

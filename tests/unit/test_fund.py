@@ -287,23 +287,102 @@ def test_a_bond_shock_starts_a_run_in_the_fund_run_scenario_with_money_conserved
     for _ in range(40):
         m.step()
     assert m.run_watch.peak_share > 0.5 and m.run_watch.peak_step >= 26
-    assert m.run_watch.stayer_loss_rate(m) > 0
+    # the fund could not pay everyone who left at par: the last in line lose
+    assert m.run_watch.leaver_loss_rate(m) > 0 and m.funds[0].broke_buck
     quiet = EcosystemModel.from_scenario("fund_run", seed=3, bond_market__shock_size=0.0)
     for _ in range(40):
         quiet.step()
     assert quiet.run_watch.peak_share < 0.1
 
 
-def test_run_measures_count_the_trigger_weeks_own_losses() -> None:
-    """A run that empties the fund in the week of the shock itself: its sales count
-    (the measure starts from the state of the week before, not after the run)."""
-    m = EcosystemModel.from_scenario("fund_run", seed=0, bond_market__shock_size=0.05,
-                                     fund__target_cash_share=0.02)
-    for _ in range(30):
-        m.step()
-    fund, watch = m.funds[0], m.run_watch
-    assert watch.peak_step == 26 and watch.weeks_to_peak() == 0
-    cost = (fund.fire_sale_loss_cents + fund.penalty_cents + fund.unpaid_cents
-            - fund.sponsor_support_cents)
-    assert cost > 0                                  # nothing was lost before week 26
-    assert watch.stayer_loss_rate(m) == pytest.approx(cost / watch.holdings_at_trigger)
+def test_a_leaver_is_paid_at_par_and_the_stayer_bears_the_markdown() -> None:
+    """Floating value: holder 0 redeems its 40,000 yuan before the bond price falls 10%;
+    its T+1 payment is fixed, so the whole 8,000-yuan markdown of the fund's 80,000 yuan
+    of bonds falls on holder 1, who stayed: 20% of its holding (the run measure)."""
+    m = fund_world(0, stable_value=0, target_cash_share=0.0, target_deposit_share=0.0)
+    fund, inv = m.funds[0], m.investors
+    m.ledger.transfer(m.accounts["world.endowment"], fund.cash_account, 4_000_000, "paid")
+    fund.subscribe(inv.client_pos[[1]], np.array([4_000_000]))
+    fund.rebalance_portfolio(spread=True)
+    m.run_watch.snapshot(m)                       # the state before the trigger
+    m.run_watch.started = True
+    fund.redeem(inv.client_pos[[0]], np.array([4_000_000]), inv.account[[0]])
+    m.bond_market.price = 0.9
+    m.macro.market_rate_annual = -1.0             # no coupon
+    fund.earn_and_distribute()
+    assert fund.holdings_cents[inv.client_pos[[0, 1]]].tolist() == [0, 3_200_000]
+    assert fund.payable_firm_cents == 4_000_000   # the leaver was paid (advanced) at par
+    assert m.run_watch.stayer_loss_rate(m) == pytest.approx(0.2)
+
+
+def test_a_stable_fund_whose_sponsor_cannot_cover_breaks_the_buck_at_the_weeks_end(
+        ) -> None:
+    """Who redeems before the repricing gets par; who stays is marked to the market."""
+    m = fund_world(0, stable_value=1, target_cash_share=0.0, target_deposit_share=0.0)
+    fund, firm, ledger, inv = m.funds[0], m.payment_firms[0], m.ledger, m.investors
+    ledger.transfer(m.accounts["world.endowment"], fund.cash_account, 4_000_000, "paid")
+    fund.subscribe(inv.client_pos[[1]], np.array([4_000_000]))
+    fund.rebalance_portfolio(spread=True)
+    ledger.transfer(firm.own_account, m.accounts["world.operating_costs"],
+                    ledger.balance(firm.own_account), "test: a sponsor without capital")
+    m.bond_market.price = 0.95                    # 4,000 yuan short: beyond the 0.5%
+    fund.check_shadow_price()
+    assert fund.broke_buck and fund.holdings_cents.sum() == 7_600_000
+    assert m.events.count("fund_broke_buck") == 1
+    m.check_accounts()
+
+
+def test_within_the_shadow_price_limit_a_stable_fund_keeps_par() -> None:
+    m = fund_world(0, stable_value=1, target_cash_share=0.0, target_deposit_share=0.0,
+                   shadow_price_limit=0.1)
+    fund = m.funds[0]
+    fund.rebalance_portfolio(spread=True)
+    m.bond_market.price = 0.95
+    fund.check_shadow_price()
+    assert not fund.broke_buck and fund.holdings_cents.sum() == 4_000_000
+
+
+def test_bonds_bought_below_par_climb_to_par_at_amortized_cost() -> None:
+    """A stable-value fund books what it paid, not the face: no instant gain."""
+    m = fund_world(0, stable_value=1, target_cash_share=0.0, target_deposit_share=0.0,
+                   bond_term_weeks=4)
+    fund = m.funds[0]
+    m.bond_market.price = 0.8
+    fund.rebalance_portfolio()                   # 40,000 yuan buys 50,000 yuan of face
+    assert fund.bonds_face_cents == 5_000_000 and fund.assets_cents() == 4_000_000
+    values = []
+    for week in range(1, 5):
+        m.steps = week
+        fund.start_week()
+        values.append(fund.assets_cents())
+    assert values == sorted(values) and values[-1] == 5_000_000   # par at maturity
+    m.check_accounts()
+
+
+@pytest.mark.parametrize("stable", [0, 1])
+def test_the_forecast_of_staying_is_what_staying_then_costs(stable) -> None:
+    """Half the holdings leave a fund that holds only bonds on a thin market: the cost
+    ``stayer_loss_if(0.5)`` forecast is the cut the stayer then takes (sale below book
+    and, for a floating fund, the markdown of the bonds left; a stable fund with a
+    sponsor without capital passes its shadow-price limit and breaks the buck)."""
+    m = fund_world(0, stable_value=stable, target_cash_share=0.0, target_deposit_share=0.0)
+    m = EcosystemModel(replace(m.params, bond_market=replace(
+        m.params.bond_market, depth_cents=10_000_000, recovery_weekly=0.0)), seed=0)
+    fund, firm, ledger, inv = m.funds[0], m.payment_firms[0], m.ledger, m.investors
+    for k in (0, 1):
+        ledger.transfer(m.accounts["world.endowment"], fund.cash_account, 4_000_000, "t")
+        fund.subscribe(inv.client_pos[[k]], np.array([4_000_000]))
+    fund.rebalance_portfolio()                       # one rung, all of it in bonds
+    ledger.transfer(firm.own_account, m.accounts["world.operating_costs"],
+                    ledger.balance(firm.own_account) - 1_000_000, "test: a thin sponsor")
+    m.bond_market.price = 0.97
+    forecast = fund.stayer_loss_if(0.5)
+    fund.redeem(inv.client_pos[[0]], np.array([4_000_000]), inv.account[[0]])
+    m.steps += 1
+    fund.start_week()                                # T+1: sell, repay the firm
+    m.macro.market_rate_annual = -1.0                # no coupon
+    fund.earn_and_distribute()
+    fund.check_shadow_price()
+    realized = 1 - fund.holdings_cents[inv.client_pos[1]] / 4_000_000
+    assert forecast > 0.01
+    assert realized == pytest.approx(forecast, rel=0.02)

@@ -32,7 +32,7 @@ def test_cells_report_run_probability_and_stayer_losses(tmp_path: Path) -> None:
         low, high = cell["run_probability_ci"]
         assert low <= cell["run_probability"] <= high and cell["seeds"] == 2
     assert cells[(0.1, 0.02)]["run_probability"] == 1.0
-    assert cells[(0.1, 0.02)]["stayer_loss_rate"] > 0
+    assert cells[(0.1, 0.02)]["leaver_loss_rate"] > 0        # the last in line lose
     assert cells[(0.02, 0.25)]["run_probability"] == 0.0
     assert [row["level"] for row in results["by_cash_share"]] == [0.02, 0.25]
     assert len(section.tables[0].data) == 4

@@ -566,9 +566,13 @@ def killed_run(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if (out / "ifsim.sqlite").exists():
-                with RunStore(RunStore.file_url(out / "ifsim.sqlite"), read_only=True) as s:
-                    if len(s.list_runs("running")):
-                        break
+                try:
+                    with RunStore(RunStore.file_url(out / "ifsim.sqlite"),
+                                  read_only=True) as s:
+                        if len(s.list_runs("running")):
+                            break
+                except StoreError:    # the file exists before its tables do (a loaded
+                    pass              # machine can catch it in between): look again
             time.sleep(0.2)
         else:
             pytest.fail("the run never started")
