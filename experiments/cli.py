@@ -356,11 +356,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         params = with_steps(params, args.steps)
     check_roles(params)
     overrides = applied_overrides(args.overrides, params)
+    _check_out_folder(args.out)     # before the run, not after minutes of it
     db_url = args.db or RunStore.sqlite_url(args.out)
     # From here on a signal must not leave a run marked 'running': main turns SIGINT,
     # SIGTERM and SIGHUP into Interrupted, which _run_and_store catches.
     with RunStore(db_url) as store:
         return _run_and_store(args, scenario, params, overrides, store)
+
+
+def _check_out_folder(out) -> None:
+    """The folder the run's figures go to can be made (else one line, nothing run)."""
+    figures = Path(out).absolute() / "figures"
+    try:
+        figures.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IfsimError(f"--out {out}: cannot make the folder {figures} for the run's "
+                         f"figure: {exc.strerror}") from None
 
 
 def _run_and_store(args: argparse.Namespace, scenario: str, params,
