@@ -365,13 +365,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _check_out_folder(out) -> None:
-    """The folder the run's figures go to can be made (else one line, nothing run)."""
+    """The folder the run's figures go to could be made: the nearest part of it that
+    exists is a folder this process may write in (else one line, nothing run and
+    nothing created)."""
     figures = Path(out).absolute() / "figures"
-    try:
-        figures.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    existing = next(p for p in (figures, *figures.parents) if p.exists())
+    if not existing.is_dir():
         raise IfsimError(f"--out {out}: cannot make the folder {figures} for the run's "
-                         f"figure: {exc.strerror}") from None
+                         f"figure: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise IfsimError(f"--out {out}: cannot make the folder {figures} for the run's "
+                         f"figure: {existing} is not writable")
 
 
 def _run_and_store(args: argparse.Namespace, scenario: str, params,
