@@ -11,17 +11,21 @@ State lives in :class:`InvestorPopulation` columns; rules are vectorized (docs/d
   platform is its advertised yield times the share of its pool that is lent out, since
   money waiting to be matched earns nothing: this keeps investor supply in step with
   loan demand.
-- Beliefs: the perceived loss rate of a platform is a public, exponentially weighted
-  average of its disclosed arrears, plus a market-wide news term that jumps with every
-  platform failure and decays (information contagion, domain.md s.4 channel 3), plus
-  the risk read from a yield above the market's median (``yield_signal``).
+- Beliefs (``agents/investor_views.py``): an investor's perceived loss rate of a
+  platform is a shared, exponentially weighted average of its arrears as disclosed
+  (late), plus failure news weighted by similarity to the platform that failed
+  (information contagion, domain.md s.4 channel 3), plus the risk read from a yield
+  above the market's median (``yield_signal``), plus its private part: its own delays
+  and, with herding, its neighbours' views on the social network.
 - Guarantees: investors discount the credit part of a guaranteed platform's perceived
   risk by the share of it its guarantors can observably cover: their capital against the
   losses they would owe on the guaranteed book at the investors' own perceived loss rate
   (``EcosystemModel.guarantee_coverage``; source 003 on buy-back by the credit-service
   institution). A guarantor with thin capital, or none left standing, is worth nothing.
 - Withdrawal: an investor asks for all its units back from a platform whose perceived
-  loss rate exceeds its own tolerance ("withdraw when their view of a platform sours").
+  loss rate, plus what it expects to lose if it stays behind a queue the platform
+  cannot pay (product platforms: ``investor_views.run_loss``), exceeds its own
+  tolerance ("withdraw when their view of a platform sours"; strategic exit).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
+from ifsim.agents import investor_views
 from ifsim.ecosystem.holdings import EMPTY
 from ifsim.ecosystem.ledger import AccountKind
 from ifsim.ecosystem.money import floor_cents
@@ -54,8 +59,18 @@ class InvestorPopulation:
     fund_loss_tolerance: np.ndarray  # loss from staying in its fund it would bear (share)
     # bool: feared its fund at the last decision (settlement sweeps nothing in for it)
     fears_fund: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # shared view of each platform: disclosed arrears (late), agents/investor_views.py
     perceived_loss_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
     news_annual: float = 0.0        # market-wide fear from recent failures
+    # per platform: failure news beyond the market-wide part, by similarity
+    news_similar_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # investors x platforms: each one's own experience and neighbours' views
+    private_annual: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    attentive: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # per platform: disclosed liquid share (late), what holders judge a queue against
+    liquid_disclosed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # (arrears, liquid) figures of the last disclosure_lag_weeks + 1 weeks
+    disclosure_record: list = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -101,10 +116,11 @@ class Investor(mesa.Agent):
 
     @property
     def fund_cents(self) -> int:
-        """Money-market fund holding."""
+        """Money-market fund holding, and the redemption the fund owes it at T+1."""
         pop = self.model.investors
         fund = self.model.funds[pop.payment_firm[self.idx]]
-        return int(fund.holdings_cents[pop.client_pos[self.idx]])
+        pos = pop.client_pos[self.idx]
+        return int(fund.holdings_cents[pos] + fund.payable_holders_cents[pos])
 
     @property
     def platform_cents(self) -> int:
@@ -145,35 +161,55 @@ class Investor(mesa.Agent):
     @classmethod
     def update_beliefs(cls, model: mesa.Model, arrears_share: np.ndarray,
                        failures: int) -> None:
-        """Blend disclosed arrears into perceived loss rates; add failure news."""
+        """Blend disclosed arrears (late, if disclosed at all) into the shared perceived
+        loss rates; add failure news, by similarity; update each investor's private
+        view (``agents/investor_views.py``)."""
         pop, p = model.investors, model.params.investor
-        if pop.perceived_loss_annual.size != arrears_share.size:
-            pop.perceived_loss_annual = arrears_share.astype(float).copy()
+        arrears, liquid = investor_views.disclosed(model, arrears_share,
+                                                   investor_views.liquid_share(model))
+        pop.liquid_disclosed = liquid
+        if not model.params.regulator.disclose_arrears:
+            arrears = np.zeros_like(arrears)
+        if pop.perceived_loss_annual.size != arrears.size:
+            pop.perceived_loss_annual = arrears.astype(float).copy()
+            pop.news_similar_annual = np.zeros(arrears.size)
         w = p.belief_weight_weekly
-        pop.perceived_loss_annual = (1 - w) * pop.perceived_loss_annual + w * arrears_share
+        pop.perceived_loss_annual = (1 - w) * pop.perceived_loss_annual + w * arrears
         pop.news_annual = p.panic_decay_weekly * pop.news_annual
-        pop.news_annual += failures * p.panic_per_failure_annual
+        pop.news_annual += failures * p.panic_per_failure_annual * p.news_similarity_floor
+        similar = investor_views.similarity(model, investor_views.failed_last_week(model))
+        pop.news_similar_annual = (p.panic_decay_weekly * pop.news_similar_annual
+                                   + p.panic_per_failure_annual * similar)
+        investor_views.update_private(model)
 
     @classmethod
     def meet_new_platform(cls, model: mesa.Model) -> None:
         """A platform entered: with no record of its own yet, investors start from the
         average they perceive among platforms in business (a newcomer is judged by its
-        sector until its own arrears are disclosed)."""
+        sector until its own arrears are disclosed), with no news and no private view of
+        it."""
         pop = model.investors
         if pop.perceived_loss_annual.size != len(model.platforms) - 1:
             return  # beliefs not formed yet: the first update sizes them
         alive = model.platform_alive_mask()[:-1]
         prior = float(pop.perceived_loss_annual[alive].mean()) if alive.any() else 0.0
         pop.perceived_loss_annual = np.append(pop.perceived_loss_annual, prior)
+        pop.news_similar_annual = np.append(pop.news_similar_annual, 0.0)
+        if pop.private_annual.shape == (pop.n, len(model.platforms) - 1):
+            pop.private_annual = np.hstack([pop.private_annual, np.zeros((pop.n, 1))])
 
     @classmethod
     def perceived_loss(cls, model: mesa.Model) -> np.ndarray:
-        """Perceived annual loss rate of each platform, news included, plus what a yield
-        above the market's says about risk (``yield_signal``)."""
+        """Shared perceived annual loss rate of each platform, news included, plus what
+        a yield above the market's says about risk (``yield_signal``); each investor
+        adds its private view (``private_annual``)."""
         pop = model.investors
         covered = model.guarantee_coverage(pop.perceived_loss_annual)
+        similar = pop.news_similar_annual
+        if similar.size != pop.perceived_loss_annual.size:
+            similar = 0.0                # before the first weekly update sized it
         return (pop.perceived_loss_annual * (1.0 - covered) + pop.news_annual
-                + cls.yield_signal(model))
+                + similar + cls.yield_signal(model))
 
     @classmethod
     def yield_signal(cls, model: mesa.Model) -> np.ndarray:
@@ -192,11 +228,16 @@ class Investor(mesa.Agent):
 
     @classmethod
     def ask_back_from_feared_platforms(cls, model: mesa.Model) -> None:
-        """Request all units back where perceived loss exceeds the investor's tolerance."""
+        """Request all units back where the investor's own perceived loss rate, plus the
+        loss it expects from staying behind a queue (``investor_views.run_loss``),
+        exceeds its tolerance."""
         pop, hold = model.investors, model.holdings
-        fear = cls.perceived_loss(model)
-        slot_fear = np.where(hold.held, fear[np.maximum(hold.platform, 0)], 0.0)
-        scared = hold.held & (slot_fear > pop.loss_tolerance_annual[:, None])
+        slot_p = np.maximum(hold.platform, 0)
+        rows = np.arange(pop.n)[:, None]
+        private = investor_views.private_view(model)
+        view = cls.perceived_loss(model)[slot_p] + private[rows, slot_p]
+        cost = view + investor_views.run_loss(model)
+        scared = hold.held & (cost > pop.loss_tolerance_annual[:, None])
         hold.bid_cents[scared] = 0             # and stop bidding there
         hold.request(scared, hold.units, model.steps)
         hold.close_empty()
@@ -310,7 +351,8 @@ class Investor(mesa.Agent):
         # advertised yield times the share of the pool that is lent out.
         yields = model.advertised_yields() * model.platform_utilization()
         alive = np.array([pl.sells_now() for pl in model.platforms], bool)
-        util_platform = yields - pop.risk_aversion[who, None] * cls.perceived_loss(model)
+        view = cls.perceived_loss(model) + investor_views.private_view(model, who)
+        util_platform = yields - pop.risk_aversion[who, None] * view
         util_platform = util_platform - p.p2p_distrust_annual
         util_platform[:, ~alive] = -np.inf
         slots = hold.platform[who]

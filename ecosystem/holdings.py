@@ -124,6 +124,12 @@ class Holdings:
         self.requested_step = np.where(new, step, self.requested_step)
         self.pending_units = np.where(self.held, want, 0)
 
+    def asked_since(self, pending_before: np.ndarray, n_platforms: int) -> np.ndarray:
+        """Per platform: units newly asked back since the pending units were
+        ``pending_before`` (slots must not have moved in between)."""
+        added = np.maximum(self.pending_units - np.where(self.held, pending_before, 0), 0)
+        return self.per_platform(added, n_platforms).astype(float)
+
     def cancel(self, units: np.ndarray) -> None:
         """Remove redeemed units (and their requests); close slots that are emptied."""
         self.units -= units

@@ -65,8 +65,11 @@ def investor_deposits_cents(model) -> int:
 
 
 def investor_mmf_cents(model) -> int:
-    """Investors' money-market fund holdings."""
-    return int(sum(f.liabilities_cents() for f in model.funds))
+    """Investors' money-market fund holdings and the redemptions the funds owe them at
+    T+1 (not what the funds owe their payment firms for T+0 advances: that money has
+    already reached the investors' app balances)."""
+    return int(sum(f.holdings_cents.sum() + f.payable_holders_cents.sum()
+                   for f in model.funds))
 
 
 def investor_p2p_cents(model) -> int:
@@ -286,6 +289,46 @@ def run_leaver_loss_rate(model) -> float:
     return float(model.run_watch.leaver_loss_rate(model))
 
 
+def p2p_asked_share(model) -> float:
+    """Share of what product platforms (fund pools, Ponzi schemes) in business owe
+    their investors that was newly asked back this week."""
+    mask = products.product_platform_mask(model)
+    value = model.recoverable_values_cents()[mask].sum()
+    return float(model.asked_cents[mask].sum() / value) if value > 0 else 0.0
+
+
+def p2p_queue_share(model) -> float:
+    """Share of the units of product platforms in business asked back and unpaid."""
+    mask = products.product_platform_mask(model)
+    units = np.array([pl.units_total for pl in model.platforms])[mask].sum()
+    asked = model.holdings.per_platform(model.holdings.pending_units,
+                                        len(model.platforms))[mask].sum()
+    return float(asked / units) if units > 0 else 0.0
+
+
+def p2p_run_peak_share(model) -> float:
+    """Largest weekly share of the product platforms' holdings at the trigger asked
+    back since the trigger (the trigger platform left out; ``run_measures.py``)."""
+    return float(model.run_watch.p2p_peak_share)
+
+
+def p2p_run_asked_share(model) -> float:
+    """All that was asked back from those product platforms since the trigger (within
+    ``trigger.watch_weeks``), over what they held at the trigger."""
+    return float(model.run_watch.p2p_asked_share())
+
+
+def p2p_run_weeks_to_peak(model) -> int:
+    """Weeks from the trigger to the product platforms' peak withdrawal week."""
+    return int(model.run_watch.p2p_weeks_to_peak())
+
+
+def p2p_run_failures(model) -> int:
+    """Product platforms open at the trigger (other than the trigger's) that failed
+    since."""
+    return int(model.run_watch.p2p_failures)
+
+
 REPORTERS = {f.__name__: f for f in (
     platforms_alive, failures_this_step, entries_this_step, exits_this_step,
     new_lending_cents, new_loans,
@@ -301,7 +344,9 @@ REPORTERS = {f.__name__: f for f in (
     bond_price, fund_redemption_share, fund_fire_sale_cents, fund_bonds_sold_cents,
     fund_sponsor_support_cents, t0_advanced_cents, bank_bond_markdown_cents,
     run_peak_withdrawal_share, run_weeks_to_peak, run_sold_share, run_stayer_loss_rate,
-    run_leaver_loss_rate,
+    run_leaver_loss_rate, p2p_asked_share, p2p_queue_share, p2p_run_peak_share,
+    p2p_run_asked_share,
+    p2p_run_weeks_to_peak, p2p_run_failures,
 )}
 
 

@@ -23,6 +23,7 @@ from ifsim.ecosystem import (
     metrics,
     products,
     shocks,
+    social_network,
     waterfall,
 )
 from ifsim.ecosystem.bond_market import BondMarket
@@ -214,6 +215,12 @@ class EcosystemModel(mesa.Model):
         self.holdings = Holdings(w.n_investors, self.params.investor.max_platforms_held,
                                  len(self.platforms))
         self._seed_fund_holdings()
+        s = self.params.social
+        self.social = social_network.build(
+            s.network, w.n_investors, s.mean_degree, s.rewire_prob,
+            int(self.rng.integers(2**31))) if s.network else None
+        self.asked_cents = np.zeros(len(self.platforms))   # asked back this week
+        self.trigger_platform: int | None = None    # set by shocks.fail_largest_platform
         self.run_watch.snapshot(self)       # what a run triggered in week 1 starts from
 
     def _endow(self, account: int, amount_cents: int, reason: str) -> None:
@@ -584,10 +591,13 @@ class EcosystemModel(mesa.Model):
         arrears = np.array([p.arrears_cents for p in self.platforms], float) / book
         investor.update_beliefs(self, arrears, self.events.count("platform_failure",
                                                                  self.steps - 1))
+        pending_before = self.holdings.pending_units.copy()
         investor.ask_back_from_feared_platforms(self)
         fund_fear = investor.fund_fear(self)
         markets.execute_fund_orders(self, investor.run_from_funds(self, fund_fear))
         orders = investor.rebalance(self, fund_fear)
+        self.asked_cents = self.holdings.asked_since(
+            pending_before, len(self.platforms)) * self.unit_prices_cents()
         markets.pay_withdrawals(self)
         markets.execute_fund_orders(self, orders)
         markets.execute_investments(self, orders.invest_investor, orders.invest_platform,

@@ -456,6 +456,35 @@ class InvestorParams(ParamGroup):
                                             ge=0, le=1, source=FREE)
     panic_decay_weekly: float = param(0.9, "ratio", "weekly persistence of failure news",
                                       ge=0, lt=1, source=FREE)
+    news_similarity_floor: float = param(0.3, "share", "share of a failure's news that "
+                                         "reaches every platform, however unlike the one "
+                                         "that failed", ge=0, le=1,
+                                         source=FREE + "; domain.md s.4 channel 3 (news raises "
+                                                       "the estimate that *similar* platforms "
+                                                       "are bad)")
+    news_same_type: float = param(0.5, "share", "further share of a failure's news that "
+                                  "reaches platforms of the same business model", ge=0, le=1,
+                                  source=FREE + "; domain.md s.4 channel 3")
+    news_same_guarantor: float = param(0.2, "share", "further share that reaches platforms "
+                                       "sharing a guarantor with the failed one", ge=0, le=1,
+                                       source=FREE + "; domain.md s.4 channel 2 (a common "
+                                                     "guarantor is a common exposure)")
+    news_same_custodian: float = param(0.1, "share", "further share that reaches platforms "
+                                       "with the same custody bank (or, both, none)", ge=0,
+                                       le=1, source=FREE)
+    delay_signal_annual: float = param(0.05, "per year", "rise in an investor's own view of "
+                                       "a platform's loss rate for each week a request it "
+                                       "is owed goes unpaid", ge=0, le=1, source=FREE)
+    run_loss_prior: float = param(0.3, "share of holding", "what a holder expects to lose "
+                                  "if it stays in a product platform whose withdrawal "
+                                  "queue outruns the cash it can raise (the platform "
+                                  "fails and winds down)", ge=0, le=1,
+                                  source=FREE + "; recoveries after China's 2018 P2P "
+                                                "collapses were small (domain.md s.3, "
+                                                "disorderly collapse)")
+    run_horizon_weeks: int = param(13, "weeks", "weeks of loan repayments a holder counts "
+                                   "as cash a product platform can raise to meet its "
+                                   "queue", ge=1, le=520, source=FREE)
 
 
 @dataclass(frozen=True)
@@ -877,6 +906,15 @@ class RegulatorParams(ParamGroup):
                                   "a warning", ge=1, le=10_000,
                                   source=FREE + "; source 001 names early warning, not its "
                                                 "thresholds")
+    disclosure_lag_weeks: int = param(4, "weeks", "how late platforms' arrears and cash "
+                                      "are disclosed to investors", ge=0, le=52,
+                                      source="CBRC information-disclosure guidelines for "
+                                             "online lending, 2017 (monthly disclosure; "
+                                             "docs/data/regulatory_timeline.csv)")
+    disclose_arrears: int = param(1, "flag (0/1)", "1: investors see each platform's "
+                                  "arrears and cash (late by disclosure_lag_weeks); 0: they "
+                                  "see only their own delays, news and neighbours", ge=0,
+                                  le=1, source="policy lever (disclosure, domain.md s.5)")
     closure_step: int = param(0, "week", "week at which the platform with the largest loan "
                               "book is watched: the loans its rollover borrowers owe on "
                               "other platforms are followed (ecosystem/closure.py); 0 = "
@@ -891,6 +929,53 @@ class RegulatorParams(ParamGroup):
                                      le=10**15,
                                      source="reporting threshold for the event log (not a model "
                                             "quantity)")
+
+
+@dataclass(frozen=True)
+class SocialParams(ParamGroup):
+    """The investors' social network and how they herd on it (``agents/investor_views.py``,
+    ``ecosystem/social_network.py``)."""
+
+    section: ClassVar[str] = "social"
+    network: int = param(1, "kind (0/1/2)", "0 = nobody watches anybody; 1 = small world "
+                         "(Watts-Strogatz); 2 = scale free (Barabasi-Albert)", ge=0, le=2,
+                         source="Watts and Strogatz 1998; Barabasi and Albert 1999")
+    mean_degree: int = param(6, "investors", "mean number of neighbours", ge=2, le=200,
+                             source=FREE)
+    rewire_prob: float = param(0.1, "probability", "small world: share of ties rewired at "
+                               "random", ge=0, le=1, source=FREE + "; Watts and Strogatz 1998")
+    herding_weight: float = param(0.3, "ratio", "weight an attentive investor puts on its "
+                                  "neighbours' views and exits against its own view and the "
+                                  "public queue (0 = herding off)", ge=0, le=1,
+                                  source=FREE + "; investors herd on P2P platforms "
+                                                "(Caglayan, Talavera and Zhang 2019); "
+                                                "DeGroot 1974 for averaging")
+    attention_weekly: float = param(0.3, "share per week", "share of investors who look at "
+                                    "their own holdings' delays and at their neighbours in a "
+                                    "week (limited attention)", gt=0, le=1, source=FREE)
+
+
+@dataclass(frozen=True)
+class TriggerParams(ParamGroup):
+    """Run triggers an experiment schedules (``ecosystem/shocks.py``)."""
+
+    section: ClassVar[str] = "trigger"
+    platform_failure_step: int = param(0, "week", "week at which the largest platform of "
+                                       "type ``platform_failure_type`` collapses, its owners "
+                                       "absconding (0 = none)", ge=0, le=MAX_STEPS,
+                                       source="experiment setting; Ezubao's collapse in "
+                                              "Dec 2015 (domain.md s.6)")
+    control_step: int = param(0, "week", "week from which run measures are taken when no "
+                              "trigger is scheduled: the control arm of an experiment "
+                              "measures the same weeks as its triggered arm (0 = week 1)",
+                              ge=0, le=MAX_STEPS, source="experiment setting")
+    watch_weeks: int = param(0, "weeks", "weeks from the trigger over which runs on "
+                             "platforms are measured (0 = to the end of the run)", ge=0,
+                             le=MAX_STEPS, source="experiment setting")
+    platform_failure_type: int = param(2, "type (0-4)", "type of the platform that "
+                                       "collapses: 0 intermediary, 1 guaranteed, 2 fund "
+                                       "pool, 3 Ponzi, 4 crowdfunding", ge=0, le=4,
+                                       source="experiment setting")
 
 
 @dataclass(frozen=True)
@@ -971,7 +1056,7 @@ GROUPS: dict[str, type[ParamGroup]] = {
     cls.section: cls
     for cls in (WorldParams, MacroParams, BorrowerParams, InvestorParams, PlatformParams,
                 PaymentFirmParams, FundParams, BondMarketParams, GuarantorParams, BankParams,
-                RegulatorParams,
+                RegulatorParams, SocialParams, TriggerParams,
                 EntryParams, Roles)
 }
 
@@ -991,6 +1076,8 @@ class Params:
     guarantor: GuarantorParams = field(default_factory=GuarantorParams)
     bank: BankParams = field(default_factory=BankParams)
     regulator: RegulatorParams = field(default_factory=RegulatorParams)
+    social: SocialParams = field(default_factory=SocialParams)
+    trigger: TriggerParams = field(default_factory=TriggerParams)
     entry: EntryParams = field(default_factory=EntryParams)
     roles: Roles = field(default_factory=Roles)
 

@@ -9,6 +9,10 @@ the guarantors fail; their guarantees vanish on every platform they served. This
 an experiment ask what investors lose *when the guarantor fails* in every seed, rather
 than only in the seeds where stress happens to break one (the platform-types study,
 Ba, Hou and Zhang 2018).
+
+The collapse of the largest platform of a type (``trigger.platform_failure_step``) is the
+trigger of the p2p-run experiment: its owners abscond (``Platform.fail``), and its news
+reaches investors the next week (``agents/investor_views.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import math
 
 import numpy as np
 
+from ifsim.ecosystem.contracts import FailureCause, PlatformType
 from ifsim.ecosystem.loans import LoanStatus
 
 
@@ -25,6 +30,26 @@ def apply(model) -> None:
     p = model.params.guarantor
     if p.shock_step and model.steps == p.shock_step:
         fail_guarantors(model, p.shock_share)
+    t = model.params.trigger
+    if t.platform_failure_step and model.steps == t.platform_failure_step:
+        fail_largest_platform(model, PlatformType(t.platform_failure_type))
+
+
+def fail_largest_platform(model, kind: PlatformType) -> int | None:
+    """The largest platform in business of ``kind`` (by what it owes its investors)
+    collapses, its owners absconding: the trigger of a run on platforms (Ezubao, a
+    large lender whose collapse in December 2015 set off the 2016 wave of problem
+    platforms, domain.md s.6). Returns its index (None if no such platform is open)."""
+    alive = model.platform_alive_mask()
+    kinds = np.array([pl.kind for pl in model.platforms])
+    size = np.where(alive & (kinds == kind), model.recoverable_values_cents(), -1)
+    if size.max(initial=-1) < 0:
+        return None
+    target = model.platforms[int(np.argmax(size))]
+    target.fail(FailureCause.ABSCONDED, "scheduled collapse of the largest "
+                f"{kind.label} platform (trigger.platform_failure_step)")
+    model.trigger_platform = target.idx
+    return target.idx
 
 
 def guaranteed_outstanding_cents(model) -> np.ndarray:

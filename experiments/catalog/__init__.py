@@ -13,18 +13,26 @@ from dataclasses import replace
 from pathlib import Path
 
 from ifsim.ecosystem.errors import IfsimError
-from ifsim.experiments.catalog import common_borrowers, diamond_dybvig, mmf_run, platform_types
+from ifsim.experiments.catalog import (
+    common_borrowers,
+    diamond_dybvig,
+    mmf_run,
+    p2p_run,
+    platform_types,
+)
 from ifsim.experiments.spec import ExperimentSpec, load_spec
 
 CATALOG_DIR = Path(__file__).parent
 ANALYSES: dict[str, Callable] = {"platform-types": platform_types.results,
                                  "common-borrowers": common_borrowers.results,
                                  "diamond-dybvig": diamond_dybvig.results,
-                                 "mmf-run": mmf_run.results}
+                                 "mmf-run": mmf_run.results,
+                                 "p2p-run": p2p_run.results}
 #: Each canonical experiment's own report sections: ``f(store, stored_name)``.
 REPORTS: dict[str, Callable] = {"platform-types": platform_types.report_sections,
                                 "diamond-dybvig": diamond_dybvig.report_sections,
-                                "mmf-run": mmf_run.report_sections}
+                                "mmf-run": mmf_run.report_sections,
+                                "p2p-run": p2p_run.report_sections}
 QUICK = {"scenario": "small", "steps": 156}
 QUICK_SEED_SHARE = 0.5   # a quick look keeps half the replications (at least 2)
 

@@ -1,0 +1,239 @@
+"""Each investor's own view of each platform, and what it expects others to do.
+
+What it models (issue 12; domain.md s.1 "forms beliefs about each platform from
+repayments, delays, news, disclosure and friends", s.4 channel 3, s.6 "investors herd"):
+
+- **Public part, late.** Platforms disclose their arrears and their cash position
+  ``regulator.disclosure_lag_weeks`` late (monthly disclosure under the CBRC's 2017
+  guidelines, docs/data/regulatory_timeline.csv); with ``regulator.disclose_arrears`` 0
+  nobody sees them. The disclosed arrears are blended into the shared perceived loss
+  rate (``InvestorPopulation.perceived_loss_annual``).
+- **News weighted by similarity.** A failure raises the perceived loss rate of every
+  platform by ``investor.panic_per_failure_annual`` times its similarity to the one that
+  failed: a floor for any platform (``news_similarity_floor``), more for the same
+  business model, a shared guarantor, the same custody bank. The news decays.
+- **Private part.** Each investor adds its own experience: every week a request it is
+  owed goes unpaid (a product past maturity, a claim unsold on the transfer market)
+  raises its view of that platform by ``investor.delay_signal_annual``. With herding on,
+  an attentive investor (share ``social.attention_weekly`` a week: limited attention)
+  moves its private view towards its neighbours' average by ``social.herding_weight``
+  (DeGroot 1974 averaging on the network of ``ecosystem/social_network.py``). The
+  private part decays like the news.
+- **Expected exits.** On a product platform (fund pool, Ponzi) a holder who stays while
+  others leave is paid last: leavers are paid at the promised value as their products
+  mature, out of the cash the platform holds, and when the queue outruns that cash the
+  platform fails and the stayers share what is left (``markets.pay_withdrawals``,
+  ``Platform.check_liquidity``). A holder therefore expects to lose
+  ``investor.run_loss_prior`` of its holding on top of the credit risk when the share of
+  the pool it expects others to ask back exceeds the platform's liquid share (its cash
+  and ``investor.run_horizon_weeks`` of loan repayments, over what it owes, as last
+  disclosed): the first-mover advantage of Diamond and Dybvig 1983 in this contract's
+  payout order. The share it expects is the visible queue, or, with herding on, the
+  queue blended with the share of its own neighbours holding that platform who have
+  asked back. Holders of loan claims exit through the transfer market, where the first
+  seller gets the buyer but a stayer's claim is worth what it was: for them others'
+  exits change liquidity, not value, and no run term applies.
+
+Everything is an array over investors (n x platforms for the private part, n x slots
+for holdings) so that the baseline stays fast (docs/design.md s.5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ifsim.ecosystem import products
+
+
+# -- public part: disclosure and news ---------------------------------------------------
+def disclosed(model, arrears_share: np.ndarray, liquid_share: np.ndarray,
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """This week's figures go into the record; returns those disclosed now, i.e. of
+    ``regulator.disclosure_lag_weeks`` ago (a platform younger than the lag shows its
+    first figures)."""
+    pop, lag = model.investors, model.params.regulator.disclosure_lag_weeks
+    pop.disclosure_record.append((arrears_share.copy(), liquid_share.copy()))
+    del pop.disclosure_record[:-(lag + 1)]
+    old_arrears, old_liquid = pop.disclosure_record[0]
+    n, k = len(arrears_share), len(old_arrears)
+    return (np.concatenate([old_arrears, arrears_share[k:n]]),
+            np.concatenate([old_liquid, liquid_share[k:n]]))
+
+
+def similarity(model, failed: list[int]) -> np.ndarray:
+    """Per platform: the summed similarity to this week's failed platforms beyond the
+    floor every platform gets (same business model, a shared guarantor, the same
+    custody bank), each failure's total capped at 1."""
+    p, n = model.params.investor, len(model.platforms)
+    out = np.zeros(n)
+    if not failed:
+        return out
+    kind = np.array([pl.kind for pl in model.platforms])
+    custody = np.array([pl.custody_bank for pl in model.platforms])
+    guarantors = [set(pl.guarantors) for pl in model.platforms]
+    for f in failed:
+        extra = p.news_same_type * (kind == kind[f]) + p.news_same_custodian * (
+            custody == custody[f])
+        if guarantors[f]:
+            extra = extra + p.news_same_guarantor * np.array(
+                [bool(guarantors[f] & g) for g in guarantors])
+        out += np.minimum(extra, 1.0 - p.news_similarity_floor)
+    return out
+
+
+def failed_last_week(model) -> list[int]:
+    """Platforms that failed last week (their news reaches investors this week)."""
+    return [pl.idx for pl in model.platforms
+            if not pl.alive and pl.failed_step == model.steps - 1]
+
+
+# -- private part -----------------------------------------------------------------------
+def update_private(model) -> None:
+    """Decay the private views; attentive investors add their own delays and, with
+    herding on, move towards their neighbours' views."""
+    pop, p, s = model.investors, model.params.investor, model.params.social
+    if pop.private_annual.shape != (pop.n, len(model.platforms)):
+        pop.private_annual = np.zeros((pop.n, len(model.platforms)))
+    pop.private_annual *= p.panic_decay_weekly
+    attentive = model.rng.random(pop.n) < s.attention_weekly
+    pop.attentive = attentive
+    delays = unpaid_requests(model) & attentive[:, None]
+    if delays.any():
+        rows, slots = np.nonzero(delays)
+        np.add.at(pop.private_annual, (rows, model.holdings.platform[rows, slots]),
+                  p.delay_signal_annual)
+    if model.social is not None and s.herding_weight > 0:
+        rows = np.flatnonzero(attentive)
+        neighbours = model.social.mean_of_neighbours(pop.private_annual, rows)
+        pop.private_annual[rows] = ((1 - s.herding_weight) * pop.private_annual[rows]
+                                    + s.herding_weight * neighbours)
+
+
+def private_view(model, rows: np.ndarray | None = None) -> np.ndarray:
+    """Investors' (or ``rows``') private views, investors x platforms (zeros before the
+    first weekly update has sized them)."""
+    pop, n = model.investors, len(model.platforms)
+    if pop.private_annual.shape != (pop.n, n):
+        return np.zeros((pop.n if rows is None else len(rows), n))
+    return pop.private_annual if rows is None else pop.private_annual[rows]
+
+
+def liquid_as_disclosed(model) -> np.ndarray:
+    """The liquid shares holders go by: as last disclosed (today's, before the first
+    disclosure)."""
+    liquid = model.investors.liquid_disclosed
+    return liquid if liquid.size == len(model.platforms) else liquid_share(model)
+
+
+def unpaid_requests(model) -> np.ndarray:
+    """Slots whose holder asked back money that is due and still unpaid (a product past
+    maturity, a claim still in the transfer queue) at a platform in business."""
+    hold = model.holdings
+    alive = model.platform_alive_mask()[np.maximum(hold.platform, 0)]
+    return products.due_mask(model) & (hold.pending_units > 0) & alive
+
+
+# -- expected exits and the run term ----------------------------------------------------
+def liquid_share(model) -> np.ndarray:
+    """Per platform: what a product platform could pay out within the horizon (pool cash,
+    plus the principal its loans repay within ``investor.run_horizon_weeks``, an
+    amortizing loan counted in proportion to its remaining term, a bullet loan only if
+    it matures in time, plus new money at its average weekly inflow of the last four
+    weeks: the volumes platforms disclose) over what it owes its holders; inf for other
+    contracts. New money is what keeps a fund pool paying: when fear stops it, the
+    liquid share falls."""
+    n = len(model.platforms)
+    horizon = model.params.investor.run_horizon_weeks
+    loans = model.loans
+    rows = loans.active_rows()
+    left = np.maximum(loans.originated_step[rows] + loans.term_weeks[rows] - model.steps, 1)
+    share = np.where(loans.bullet[rows] == 1, (left <= horizon).astype(float),
+                     np.minimum(horizon / left, 1.0))
+    repaid = np.bincount(loans.platform[rows], loans.outstanding_cents[rows] * share,
+                         minlength=n)[:n]
+    # new money: the last four weeks' inflows, as if they went on for the horizon
+    inflow = np.array([sum(pl.recent_inflows_cents) / max(len(pl.recent_inflows_cents), 1)
+                       for pl in model.platforms], float) * horizon
+    owed = owed_cents(model)
+    cash = model.pool_cash_by_platform() + repaid + inflow
+    liquid = np.divide(cash, owed, out=np.full(n, np.inf), where=owed > 0)
+    return np.where(products.product_platform_mask(model), liquid, np.inf)
+
+
+def queue_share(model) -> np.ndarray:
+    """Per platform: the share of what it owes its holders that was asked back and falls
+    due within ``investor.run_horizon_weeks`` (requests on products that mature later
+    wait, and do not press on the platform's cash yet)."""
+    horizon = model.params.investor.run_horizon_weeks
+    owed = owed_cents(model)
+    due = products.falling_due_cents(model, horizon).astype(float)
+    return np.divide(due, owed, out=np.zeros(len(owed)), where=owed > 0)
+
+
+def maturing_share(model) -> np.ndarray:
+    """Per platform: the share of its units whose products mature within
+    ``investor.run_horizon_weeks`` (all of them for other contracts)."""
+    hold, n = model.holdings, len(model.platforms)
+    horizon = model.params.investor.run_horizon_weeks
+    units = hold.per_platform(np.where(hold.held, hold.units, 0), n).astype(float)
+    soon = hold.held & (hold.maturity_step <= model.steps + horizon)
+    maturing = hold.per_platform(np.where(soon, hold.units, 0), n).astype(float)
+    share = np.divide(maturing, units, out=np.ones(n), where=units > 0)
+    return np.where(products.product_platform_mask(model), share, 1.0)
+
+
+def owed_cents(model) -> np.ndarray:
+    """Per platform: the value of its holders' units at the promised unit price."""
+    return np.array([pl.units_total for pl in model.platforms], float) * (
+        model.unit_prices_cents())
+
+
+def neighbours_asking(model, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot (investor, k) in ``wanted``: how many of the investor's neighbours hold
+    that slot's platform, and how many of those have asked money back from it (0 for
+    other slots). One lookup per tie and slot in investor x platform tables."""
+    hold, net = model.holdings, model.social
+    n, k = hold.platform.shape
+    n_p = len(model.platforms)
+    tie = wanted.any(axis=1)[net.owner]
+    owner, neighbour = net.owner[tie], net.neighbour[tie]
+    rows = np.broadcast_to(np.arange(n)[:, None], (n, k))
+    key = rows * n_p + np.maximum(hold.platform, 0)
+    holds = np.zeros(n * n_p, bool)
+    holds[key[hold.held]] = True
+    asks = np.zeros(n * n_p, bool)
+    asks[key[hold.held & (hold.pending_units > 0)]] = True
+    look = neighbour[:, None] * n_p + np.maximum(hold.platform[owner], 0)
+    mine = wanted[owner]
+    index = (owner[:, None] * k + np.arange(k)).ravel()
+    count = np.bincount(index, (holds[look] & mine).ravel(), minlength=n * k)
+    asked = np.bincount(index, (asks[look] & mine).ravel(), minlength=n * k)
+    return count.reshape(n, k), asked.reshape(n, k)
+
+
+def expected_exits(model, wanted: np.ndarray) -> np.ndarray:
+    """Per slot: the share of what the platform owes that the holder expects others to
+    ask back within the horizon: the visible queue due within it, blended (herding on)
+    with the share of its neighbours holding the platform who have asked back, times the
+    share of the platform's products maturing within the horizon (computed for the
+    ``wanted`` slots only)."""
+    hold = model.holdings
+    slot_p = np.maximum(hold.platform, 0)
+    queue = queue_share(model)[slot_p]
+    h = model.params.social.herding_weight
+    if model.social is None or h == 0 or not wanted.any():
+        return queue
+    count, asked = neighbours_asking(model, wanted)
+    local = np.divide(asked, count, out=np.zeros(count.shape), where=count > 0)
+    local = np.where(count > 0, local * maturing_share(model)[slot_p], queue)
+    return (1 - h) * queue + h * local
+
+
+def run_loss(model) -> np.ndarray:
+    """Per slot: the loss a holder adds to the credit risk for staying in a product
+    platform whose expected queue exceeds its disclosed liquid share."""
+    hold, liquid = model.holdings, liquid_as_disclosed(model)
+    slot_p = np.maximum(hold.platform, 0)
+    products_held = hold.held & np.isfinite(liquid[slot_p])
+    runs = products_held & (expected_exits(model, products_held) > liquid[slot_p])
+    return np.where(runs, model.params.investor.run_loss_prior, 0.0)

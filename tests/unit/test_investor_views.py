@@ -1,0 +1,238 @@
+"""Investors' own views, the social network and strategic exit (agents/investor_views.py,
+ecosystem/social_network.py) on hand-built worlds; and the payout order of a product
+platform that gives the first to leave its advantage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import PLATFORM_TYPE_SHARES
+
+from ifsim.agents import investor_views
+from ifsim.ecosystem import markets, shocks, social_network
+from ifsim.ecosystem.contracts import FailureCause, PlatformType
+from ifsim.ecosystem.model import EcosystemModel
+from ifsim.ecosystem.params import Params
+
+
+def world(kind: PlatformType = PlatformType.FUND_POOL, n_investors: int = 4,
+          n_platforms: int = 1, social: dict | None = None, investor: dict | None = None,
+          **platform) -> EcosystemModel:
+    """Platforms of one type, investors with 500,000 yuan each, nobody borrowing, no
+    fees, no incidents, no entry, conservation checked."""
+    params = Params.from_dict({
+        "world": {"n_investors": n_investors, "n_borrowers": 2, "n_platforms": n_platforms,
+                  "n_payment_firms": 1, "n_banks": 1, "check_conservation": True},
+        "investor": {"wealth_median_cents": 50_000_000, "wealth_sigma": 0.0,
+                     "initial_mmf_share": 0.0, "auto_invest_share": 0.0,
+                     **(investor or {})},
+        "borrower": {"apply_prob_weekly": 0.0},
+        "payment_firm": {"fee_rate": 0.0},
+        "platform": {"type_shares": PLATFORM_TYPE_SHARES[int(kind)], "custody_share": 1.0,
+                     "incident_prob_weekly": 0.0, "origination_fee": 0.0,
+                     "product_terms_weeks": [4], **platform},
+        "social": {"network": 0, **(social or {})},
+        "entry": {"rate_weekly": 0.0},
+    })
+    return EcosystemModel(params, seed=0)
+
+
+def buy(m: EcosystemModel, investor: int, amount: int, platform: int = 0) -> None:
+    markets.execute_investments(m, np.array([investor]), np.array([platform]),
+                                np.array([amount]))
+
+
+def app_balance(m: EcosystemModel, investor: int) -> int:
+    return int(m.payment_firms[0].client_balance_cents[m.investors.client_pos[investor]])
+
+
+def ring(n: int) -> social_network.SocialNetwork:
+    """Investor i watches i - 1 and i + 1 (mod n)."""
+    rows = np.repeat(np.arange(n), 2)
+    cols = np.ravel(np.column_stack([(np.arange(n) - 1) % n, (np.arange(n) + 1) % n]))
+    return social_network.from_adjacency(sp.csr_matrix((np.ones(2 * n), (rows, cols)),
+                                                       shape=(n, n)))
+
+
+def lend_out(m: EcosystemModel, amount: int, platform: int = 0) -> None:
+    """The pool lends ``amount`` long (52 weeks, repaid in one sum at the end); the
+    money came in long ago (no new money in the last four weeks)."""
+    p = m.platforms[platform]
+    p.recent_inflows_cents = [0]
+    m.ledger.transfer(p.pool_account, m.accounts["world.spending"], amount, "lent long")
+    m.loans.add(borrower=np.array([0]), platform=np.array([platform]),
+                principal_cents=np.array([amount]), outstanding_cents=np.array([amount]),
+                instalment_cents=np.array([0]), rate_annual=np.array([0.0]),
+                term_weeks=np.array([52]), purpose=np.array([0]), status=0,
+                originated_step=0, bullet=np.array([1], np.int8))
+    m.refresh_platform_books()
+
+
+# -- the network ------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", [social_network.SMALL_WORLD, social_network.SCALE_FREE])
+def test_a_network_has_the_mean_degree_asked_and_the_same_seed_draws_it_again(kind) -> None:
+    net = social_network.build(kind, 500, 6, 0.1, seed=3)
+    assert net.n == 500
+    assert net.degrees().mean() == pytest.approx(6, rel=0.05)
+    assert np.allclose(net.weights.sum(axis=1), 1.0)           # each row averages
+    again = social_network.build(kind, 500, 6, 0.1, seed=3)
+    assert (again.weights != net.weights).nnz == 0
+    other = social_network.build(kind, 500, 6, 0.1, seed=4)
+    assert (other.weights != net.weights).nnz > 0
+
+
+def test_no_network_when_nobody_watches_anybody() -> None:
+    assert social_network.build(social_network.NONE, 500, 6, 0.1, seed=3) is None
+    assert world().social is None
+
+
+def test_the_scale_free_network_has_hubs_the_small_world_has_not() -> None:
+    small = social_network.build(social_network.SMALL_WORLD, 2000, 6, 0.1, seed=1)
+    free = social_network.build(social_network.SCALE_FREE, 2000, 6, 0.1, seed=1)
+    assert free.degrees().max() > 5 * small.degrees().max()
+
+
+# -- views ------------------------------------------------------------------------------
+def test_failure_news_reaches_platforms_like_the_failed_one_most() -> None:
+    m = world(n_platforms=3)
+    m.platforms[2].kind = PlatformType.INTERMEDIARY
+    m.platforms[2].custody_bank = -1
+    extra = investor_views.similarity(m, [0])
+    p = m.params.investor
+    assert extra[1] == pytest.approx(p.news_same_type + p.news_same_custodian)
+    assert extra[2] == 0.0
+    pop = m.investors
+    pop.perceived_loss_annual = np.zeros(3)
+    pop.news_similar_annual = np.zeros(3)
+    m.platforms[0].alive, m.platforms[0].failed_step = False, 0
+    m.steps = 1
+    m.roles["investor"].update_beliefs(m, np.zeros(3), failures=1)
+    fear = m.roles["investor"].perceived_loss(m)
+    assert fear[1] > fear[2] > 0
+
+
+def test_arrears_are_seen_as_late_as_disclosure_says() -> None:
+    m = world()
+    lag = m.params.regulator.disclosure_lag_weeks
+    assert lag == 4
+    seen = [investor_views.disclosed(m, np.array([float(week)]), np.array([1.0]))[0][0]
+            for week in range(lag + 3)]
+    assert seen[:lag + 1] == [0.0] * (lag + 1)
+    assert seen[lag + 1:] == [1.0, 2.0]
+
+
+def test_an_unpaid_request_raises_the_holders_own_view_only() -> None:
+    m = world(social={"attention_weekly": 1.0})
+    buy(m, 0, 1_000_000)
+    buy(m, 1, 1_000_000)
+    lend_out(m, 2_000_000)                     # nothing left to pay anybody with
+    hold = m.holdings
+    hold.request(hold.held & (np.arange(4)[:, None] == 0), hold.units, step=0)
+    m.steps = 5                                # the product matured last week, unpaid
+    investor_views.update_private(m)
+    view = m.investors.private_annual[:, 0]
+    assert view[0] == pytest.approx(m.params.investor.delay_signal_annual)
+    assert (view[1:] == 0).all()
+
+
+def test_herding_moves_an_attentive_investors_view_towards_its_neighbours() -> None:
+    m = world(social={"attention_weekly": 1.0, "herding_weight": 0.5,
+                      "network": social_network.SMALL_WORLD})
+    m.social = ring(4)
+    m.investors.private_annual = np.array([[0.4], [0.0], [0.0], [0.0]])
+    investor_views.update_private(m)
+    decay = m.params.investor.panic_decay_weekly
+    view = m.investors.private_annual[:, 0]
+    assert view[0] == pytest.approx(0.5 * 0.4 * decay)       # its neighbours saw nothing
+    assert view[1] == pytest.approx(0.5 * 0.4 * decay / 2)   # half its neighbours did
+    assert view[2] == 0.0                                    # not a neighbour of 0
+
+
+# -- strategic exit ---------------------------------------------------------------------
+def test_a_holder_runs_when_the_queue_it_sees_exceeds_what_the_pool_can_pay() -> None:
+    m = world()
+    for i in range(4):
+        buy(m, i, 1_000_000)
+    lend_out(m, 3_000_000)                     # cash 1,000,000 of 4,000,000 owed
+    hold = m.holdings
+    liquid = investor_views.liquid_share(m)[0]
+    assert liquid == pytest.approx(0.25)
+    assert (investor_views.run_loss(m) == 0).all()            # no queue: no run
+    hold.request(hold.held & (np.arange(4)[:, None] == 0), hold.units, step=0)
+    assert investor_views.queue_share(m)[0] == pytest.approx(0.25)
+    assert (investor_views.run_loss(m) == 0).all()            # at the limit: still none
+    hold.request(hold.held & (np.arange(4)[:, None] == 1), hold.units, step=0)
+    run = investor_views.run_loss(m)
+    assert (run[hold.held] == m.params.investor.run_loss_prior).all()
+    m.investors.loss_tolerance_annual[:] = 0.2                 # under the 0.3 expected
+    m.investors.perceived_loss_annual = np.zeros(1)
+    m.roles["investor"].ask_back_from_feared_platforms(m)
+    assert (hold.pending_units[hold.held] == hold.units[hold.held]).all()
+
+
+def test_new_money_coming_in_counts_as_cash_the_pool_can_pay_with() -> None:
+    m = world()
+    for i in range(4):
+        buy(m, i, 1_000_000)
+    lend_out(m, 3_000_000)
+    hold = m.holdings
+    hold.request(hold.held & (np.arange(4)[:, None] < 2), hold.units, step=0)
+    assert investor_views.run_loss(m)[hold.held].all()           # queue 0.5 > 0.25
+    # 2,000 yuan a week of new money over the 13-week horizon: 26,000 yuan more
+    m.platforms[0].recent_inflows_cents = [200_000] * 4
+    assert investor_views.liquid_share(m)[0] == pytest.approx(0.25 + 0.65)
+    assert not investor_views.run_loss(m).any()
+
+
+def test_with_herding_a_holder_counts_its_neighbours_who_asked_back() -> None:
+    m = world(social={"herding_weight": 0.5, "network": social_network.SMALL_WORLD})
+    m.social = ring(4)
+    for i in range(4):
+        buy(m, i, 1_000_000)
+    lend_out(m, 3_000_000)
+    hold = m.holdings
+    hold.request(hold.held & (np.arange(4)[:, None] == 1), hold.units, step=0)
+    wanted = hold.held.copy()
+    count, asked = investor_views.neighbours_asking(m, wanted)
+    slot = hold.held
+    assert count[slot].tolist() == [2, 2, 2, 2]
+    assert asked[slot].tolist() == [1, 0, 1, 0]            # 0 and 2 watch 1
+    exits = investor_views.expected_exits(m, wanted)[slot]
+    # queue 0.25 for all; neighbours: half of them asked, all products mature in time
+    assert exits.tolist() == pytest.approx([0.375, 0.125, 0.375, 0.125])
+    run = investor_views.run_loss(m)[slot]
+    assert run.tolist() == [0.3, 0.0, 0.3, 0.0]            # 0.375 > 0.25 liquid
+
+
+def test_the_first_to_leave_a_product_platform_is_paid_in_full_the_stayers_share_the_rest(
+        ) -> None:
+    m = world(illiquid_weeks=1, illiquid_queue_share=0.1)
+    buy(m, 0, 1_000_000)
+    buy(m, 1, 1_000_000)
+    lend_out(m, 1_000_000)                     # cash 1,000,000 of 2,000,000 owed
+    hold, p = m.holdings, m.platforms[0]
+    hold.request(hold.held & (np.arange(4)[:, None] == 0), hold.units, step=0)
+    m.steps = 4
+    markets.pay_withdrawals(m)                 # the leaver's product matures: paid in full
+    first = app_balance(m, 0)
+    assert first == pytest.approx(1_000_000, abs=2) and not hold.held[0].any()
+    hold.request(hold.held & (np.arange(4)[:, None] == 1), hold.units, step=4)
+    m.steps = 8
+    markets.pay_withdrawals(m)                 # the one who stayed: no cash left, a queue
+    assert not p.alive and p.failure_cause == FailureCause.ILLIQUID
+    assert app_balance(m, 1) < first / 10
+    m.check_accounts()
+
+
+# -- the trigger ------------------------------------------------------------------------
+def test_the_trigger_collapses_the_largest_platform_of_its_type() -> None:
+    m = world(n_platforms=3)
+    buy(m, 0, 1_000_000, platform=0)
+    buy(m, 1, 3_000_000, platform=1)
+    buy(m, 2, 2_000_000, platform=2)
+    assert shocks.fail_largest_platform(m, PlatformType.FUND_POOL) == 1
+    assert not m.platforms[1].alive and m.platforms[1].failure_cause == "absconded"
+    assert m.trigger_platform == 1
+    assert shocks.fail_largest_platform(m, PlatformType.PONZI) is None
+    m.check_accounts()
