@@ -432,11 +432,14 @@ class Platform(mesa.Agent):
                 self.owners_abscond(failing=True):
             cause = FailureCause.ABSCONDED
             detail = f"{detail}; {self.abscond_reason(failing=True)}"
+        price = self.unit_price_cents()           # what holders were owed a unit
         self.alive = False
         self.failure_cause = cause.value
         self.failed_step = self.model.steps
         exposure = self.pool_value_cents()
         self.model.exits.leave(self, cause)
+        if cause != FailureCause.WOUND_DOWN:
+            self.model.protection.pay_out(self, price)
         kind = "platform_exit" if cause == FailureCause.WOUND_DOWN else "platform_failure"
         self.model.events.log(kind, self.name, cause.value, exposure,
                               detail or f"type={self.kind.label} custody={self.has_custody}")

@@ -103,10 +103,15 @@ def pay_withdrawals(model) -> None:
     hold.record_payout(pay_cents)
     # nothing left to collect, and no recovery still owed to the pool
     claims_open = model.investor_claims_cents()
-    wiped = hold.held & ~alive[slot_p] & (value[slot_p] <= 0) & (claims_open[slot_p] <= 0)
+    wound_down = ~alive & (value <= 0) & (claims_open <= 0)
+    wiped = hold.held & wound_down[slot_p]
     pay_units = np.where(wiped, hold.units, pay_units)  # nothing left to collect
-    for pl, cancelled in zip(model.platforms, hold.per_platform(pay_units, n_p), strict=True):
-        pl.units_total -= int(cancelled)
+    # the protection fund is paid on the units it took over, like any holder
+    fund_units = model.protection.collect_wind_down(np.where(alive, 0.0, fill_all), prices,
+                                                    wound_down)
+    cancelled = hold.per_platform(pay_units, n_p) + fund_units
+    for pl, gone in zip(model.platforms, cancelled, strict=True):
+        pl.units_total -= int(gone)
     hold.cancel(pay_units)
     queued = floor_cents(hold.per_platform(np.where(products.due_mask(model),
                                                     hold.pending_units, 0), n_p) * prices)

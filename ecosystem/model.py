@@ -39,6 +39,7 @@ from ifsim.ecosystem.loans import LoanBook, LoanStatus, Purpose
 from ifsim.ecosystem.macro import Macro
 from ifsim.ecosystem.money import floor_cents, sum_by
 from ifsim.ecosystem.params import Params
+from ifsim.ecosystem.protection import ProtectionFund
 from ifsim.ecosystem.run_measures import RunWatch
 from ifsim.ecosystem.waterfall import Recoveries
 
@@ -219,6 +220,7 @@ class EcosystemModel(mesa.Model):
         self.social = social_network.build(
             s.network, w.n_investors, s.mean_degree, s.rewire_prob,
             int(self.rng.integers(2**31))) if s.network else None
+        self.protection = ProtectionFund(self)
         self.asked_cents = np.zeros(len(self.platforms))   # asked back this week
         self.trigger_platform: int | None = None    # set by shocks.fail_largest_platform
         self.run_watch.snapshot(self)       # what a run triggered in week 1 starts from
@@ -321,6 +323,7 @@ class EcosystemModel(mesa.Model):
         self.unfunded_cents = np.append(self.unfunded_cents, 0)
         self.lent_cents = np.append(self.lent_cents, 0)
         self.holdings.add_platform()
+        self.protection.add_platform()
         for firm in self.payment_firms:
             firm.add_platform()
         self.roles["investor"].meet_new_platform(self)
@@ -614,9 +617,11 @@ class EcosystemModel(mesa.Model):
         self.refresh_platform_books()
 
     def institutions_close_the_week(self) -> None:
-        """Platforms pay costs (or fail); funds and payment firms rebalance."""
+        """Platforms pay the protection levy and their costs (or fail); funds and
+        payment firms rebalance."""
         products.divert_ponzi_cash(self)
         self.adjust_margins()
+        self.protection.collect_levies()
         for platform in self.platforms:
             platform.fund_risk_pool(int(self.fee_income_cents[platform.idx]))
             platform.pay_costs()
@@ -709,6 +714,7 @@ class EcosystemModel(mesa.Model):
                 raise AssertionError(f"{fund.name}: maturity ladder out of step with its "
                                      "deposits or bonds")
         units = self.holdings.per_platform(self.holdings.units, len(self.platforms))
+        units += self.protection.units          # taken over from holders of failed ones
         for platform in self.platforms:
             if units[platform.idx] != platform.units_total:
                 raise AssertionError(f"{platform.name}: units out of step with holdings")

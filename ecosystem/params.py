@@ -979,6 +979,24 @@ class TriggerParams(ParamGroup):
 
 
 @dataclass(frozen=True)
+class ProtectionParams(ParamGroup):
+    """An investor-protection fund for platform investors (``ecosystem/protection.py``)."""
+
+    section: ClassVar[str] = "protection"
+    cover_cents: int = param(0, "cents", "what the fund pays each investor per failed "
+                             "platform at most (0 = no fund)", ge=0, le=10**10,
+                             source="policy lever; compare the 500,000 yuan per depositor "
+                                    "of China's Deposit Insurance Regulations, 2015 (P2P "
+                                    "investors had no cover)")
+    levy_annual: float = param(0.0, "per year", "levy each platform pays the fund, as a "
+                               "share of what its investors hold on it", ge=0, le=0.1,
+                               source="policy lever; deposit-insurance premiums are of this "
+                                      "order (a few tenths of a percent a year or less)")
+    endowment_cents: int = param(0, "cents", "public money the fund starts with", ge=0,
+                                 le=10**13, source="policy lever")
+
+
+@dataclass(frozen=True)
 class EntryParams(ParamGroup):
     """Entry of new platforms and voluntary exit of unprofitable ones (ecosystem/entry.py)."""
 
@@ -1056,7 +1074,7 @@ GROUPS: dict[str, type[ParamGroup]] = {
     cls.section: cls
     for cls in (WorldParams, MacroParams, BorrowerParams, InvestorParams, PlatformParams,
                 PaymentFirmParams, FundParams, BondMarketParams, GuarantorParams, BankParams,
-                RegulatorParams, SocialParams, TriggerParams,
+                RegulatorParams, SocialParams, TriggerParams, ProtectionParams,
                 EntryParams, Roles)
 }
 
@@ -1078,6 +1096,7 @@ class Params:
     regulator: RegulatorParams = field(default_factory=RegulatorParams)
     social: SocialParams = field(default_factory=SocialParams)
     trigger: TriggerParams = field(default_factory=TriggerParams)
+    protection: ProtectionParams = field(default_factory=ProtectionParams)
     entry: EntryParams = field(default_factory=EntryParams)
     roles: Roles = field(default_factory=Roles)
 
@@ -1172,6 +1191,7 @@ def money_bound(params: Params) -> tuple[float, list[tuple[float, str]]]:
         (float(w.n_banks * params.bank.capital_cents), "world.n_banks x bank.capital_cents"),
         (float(w.n_payment_firms * params.payment_firm.capital_cents),
          "world.n_payment_firms x payment_firm.capital_cents"),
+        (float(params.protection.endowment_cents), "protection.endowment_cents"),
         (w.steps * _lognormal_total(w.n_borrowers, b.income_median_cents_weekly,
                                     b.income_sigma),
          "world.steps x world.n_borrowers x borrower.income_median_cents_weekly "

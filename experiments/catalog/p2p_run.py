@@ -2,21 +2,22 @@
 the others, and does herding on the investors' network make it larger or faster?
 
 Design (``p2p-run.toml``): the ``p2p_run`` scenario (56 weeks), the collapse off or in
-week 40,
+week 40, an investor-protection fund off or covering 50,000 yuan per investor and
+platform,
 herding weight 0 or 0.3, 20 seeds each. Every run is measured from week 40
 (``trigger.control_step``), so the run without the collapse is the same seed's
 counterfactual: both share every draw until week 40.
 
-Reports, per arm (herding off or on) and for the collapse and its control, over the
-13 weeks from week 40 (``trigger.watch_weeks``): the peak weekly withdrawal rate
-(``p2p_run_peak_share``: the largest share of the other product platforms' holdings at
-week 39 asked back in one week), the weeks from the trigger to that peak, all asked
-back over those weeks (``p2p_run_asked_share``), each as a mean with a seeded bootstrap
-interval over seeds, the median and the 10th and 90th percentiles; the product
-platforms that failed since (contagion); and the collapse's effect on the peak and on
-the asks, the paired difference with its control seed by seed, with its bootstrap
-interval. A weeks-to-peak figure belongs to a run whose peak is
-an ordinary week's asks as much as to a run: read it with the peak.
+Reports, per arm (herding off or on, protection off or on) and for the collapse and
+its control, over the 13 weeks from week 40 (``trigger.watch_weeks``): the peak weekly
+withdrawal rate (``p2p_run_peak_share``: the largest share of the other product
+platforms' holdings at week 39 asked back in one week), the weeks from the trigger to
+that peak, all asked back over those weeks (``p2p_run_asked_share``), each as a mean
+with a seeded bootstrap interval over seeds, the median and the 10th and 90th
+percentiles; the product platforms that failed since (contagion); and the collapse's
+effect on the peak and on the asks, the paired difference with its control seed by
+seed, with its bootstrap interval. A weeks-to-peak figure belongs to a run whose peak
+is an ordinary week's asks as much as to a run: read it with the peak.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ifsim.results.analysis import outcomes_frame
 from ifsim.results.stats import bootstrap_mean_interval, resampling_seed
 
 TRIGGER, HERDING = "trigger.platform_failure_step", "social.herding_weight"
+COVER = "protection.cover_cents"
 PEAK, WEEKS, FAILS = "p2p_run_peak_share", "p2p_run_weeks_to_peak", "p2p_run_failures"
 ASKED = "p2p_run_asked_share"
 
@@ -38,20 +40,28 @@ ASKED = "p2p_run_asked_share"
 def results(store, spec) -> dict[str, Any]:
     """Headline results (what ``--json`` prints under ``results``)."""
     frame = outcomes_frame(store, spec.name)
+    if COVER not in frame:
+        frame[COVER] = 0
     seed = resampling_seed(spec.seed)
     arms = []
-    for i, (herding, group) in enumerate(frame.groupby(HERDING)):
-        arms.append(arm(group, float(herding), seed + 10 * i))
+    for i, ((herding, cover), group) in enumerate(frame.groupby([HERDING, COVER])):
+        arms.append(arm(group, float(herding), int(cover), seed + 10 * i))
+    no_cover = frame[frame[COVER] == 0]
     return {"arms": arms,
-            "herding_effect_on_triggered_peak": herding_effect(frame, seed + 99),
-            "seeds_per_cell": int(frame.groupby([TRIGGER, HERDING]).size().min())
+            "herding_effect_on_triggered_peak": difference(
+                no_cover, HERDING, seed + 99),
+            "protection_effect_on_triggered_peak": [
+                {"herding_weight": float(h), **difference(group, COVER, seed + 199 + j)}
+                for j, (h, group) in enumerate(frame.groupby(HERDING))],
+            "seeds_per_cell": int(frame.groupby([TRIGGER, HERDING, COVER]).size().min())
             if len(frame) else 0}
 
 
-def arm(group: pd.DataFrame, herding: float, seed: int) -> dict[str, Any]:
-    """One herding level: the collapse and its control, and the paired effect."""
+def arm(group: pd.DataFrame, herding: float, cover: int, seed: int) -> dict[str, Any]:
+    """One herding level and cover: the collapse and its control, and the paired
+    effect."""
     on, off = group[group[TRIGGER] > 0], group[group[TRIGGER] == 0]
-    out = {"herding_weight": herding, "seeds": len(on),
+    out = {"herding_weight": herding, "cover_cents": cover, "seeds": len(on),
            "collapse": describe(on, seed), "control": describe(off, seed + 1)}
     for name, column in (("collapse_effect_on_peak", PEAK),
                          ("collapse_effect_on_asked_share", ASKED)):
@@ -88,18 +98,19 @@ def describe(group: pd.DataFrame, seed: int) -> dict[str, Any]:
     return out
 
 
-def herding_effect(frame: pd.DataFrame, seed: int) -> dict[str, Any]:
-    """Mean triggered peak with herding on less off (independent worlds: herding also
-    changes the weeks before the collapse), with its bootstrap interval."""
+def difference(frame: pd.DataFrame, factor: str, seed: int) -> dict[str, Any]:
+    """Mean triggered peak at the factor's higher level less at its lower one
+    (independent worlds: the factor also changes the weeks before the collapse), with
+    its bootstrap interval."""
     from ifsim.results.stats import bootstrap_difference_interval
 
     triggered = frame[frame[TRIGGER] > 0]
-    on = triggered[triggered[HERDING] > 0][PEAK].to_numpy(float)
-    off = triggered[triggered[HERDING] == 0][PEAK].to_numpy(float)
-    if not (on.size and off.size):
+    high = triggered[triggered[factor] > 0][PEAK].to_numpy(float)
+    low = triggered[triggered[factor] == 0][PEAK].to_numpy(float)
+    if not (high.size and low.size):
         return {"difference": None, "ci": [None, None]}
-    diff, low, high = bootstrap_difference_interval(on, off, seed)
-    return {"difference": _r(diff), "ci": [_r(low), _r(high)]}
+    diff, lo, hi = bootstrap_difference_interval(high, low, seed)
+    return {"difference": _r(diff), "ci": [_r(lo), _r(hi)]}
 
 
 def report_sections(store, experiment: str) -> list:
@@ -118,7 +129,8 @@ def report_sections(store, experiment: str) -> list:
             if not d.get("peak_withdrawal_rate"):
                 continue
             peak, weeks = d["peak_withdrawal_rate"], d["weeks_to_peak"]
-            rows.append({"herding_weight": a["herding_weight"], "case": case,
+            rows.append({"herding_weight": a["herding_weight"],
+                         "cover_cents": a["cover_cents"], "case": case,
                          "seeds": d["n"], "peak_mean": peak["mean"],
                          "peak_ci_low": peak["ci"][0], "peak_ci_high": peak["ci"][1],
                          "peak_median": peak["median"], "weeks_mean": weeks["mean"],
@@ -127,7 +139,10 @@ def report_sections(store, experiment: str) -> list:
                          "failures_mean": d["failures_since"]["mean"]})
     flat = pd.DataFrame(rows)
     shown = pd.DataFrame({
-        "herding": flat["herding_weight"], "case": flat["case"], "seeds": flat["seeds"],
+        "herding": flat["herding_weight"],
+        "protection cover (yuan)": [f"{c // 100:,}" if c else "none"
+                                    for c in flat["cover_cents"]],
+        "case": flat["case"], "seeds": flat["seeds"],
         "peak weekly withdrawals (%) [95% CI]": [
             f"{100 * m:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]" for m, lo, hi in
             zip(flat["peak_mean"], flat["peak_ci_low"], flat["peak_ci_high"], strict=True)],

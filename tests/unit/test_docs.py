@@ -42,7 +42,7 @@ MECHANISM_MODULES = {
     "ecosystem/money.py", "ecosystem/shocks.py", "ecosystem/waterfall.py",
     "agents/bank.py", "agents/borrower.py", "agents/guarantor.py", "agents/investor.py",
     "agents/mmf.py", "agents/payment_firm.py", "agents/platform.py", "agents/regulator.py",
-    "agents/investor_views.py", "ecosystem/social_network.py",
+    "agents/investor_views.py", "ecosystem/social_network.py", "ecosystem/protection.py",
 }
 # Plumbing, observation and configuration: no behaviour of their own to describe.
 SUPPORT_MODULES = {

@@ -236,3 +236,74 @@ def test_the_trigger_collapses_the_largest_platform_of_its_type() -> None:
     assert m.trigger_platform == 1
     assert shocks.fail_largest_platform(m, PlatformType.PONZI) is None
     m.check_accounts()
+
+
+# -- the investor-protection fund -------------------------------------------------------
+def protected_world(cover: int, endowment: int, levy: float = 0.0) -> EcosystemModel:
+    params = Params.from_dict({
+        **world().params.to_dict(),
+        "protection": {"cover_cents": cover, "endowment_cents": endowment,
+                       "levy_annual": levy},
+    })
+    return EcosystemModel(params, seed=0)
+
+
+def test_the_protection_fund_pays_up_to_the_cover_and_collects_the_wind_down() -> None:
+    m = protected_world(cover=600_000, endowment=10_000_000)
+    buy(m, 0, 1_000_000)
+    buy(m, 1, 400_000)
+    lend_out(m, 700_000)                        # cash 700,000 of 1,400,000
+    fund, p = m.protection, m.platforms[0]
+    p.fail(FailureCause.INSOLVENT, "test")
+    assert fund.paid_out_cents == pytest.approx(1_000_000, abs=2)   # 600,000 + 400,000
+    assert m.ledger.balance(int(m.investors.account[1])) == pytest.approx(
+        50_000_000, abs=2)                      # the small holder is made whole at once
+    assert fund.units[0] > 0
+    m.check_accounts()
+    before = fund.balance_cents()
+    m.steps = 1
+    markets.pay_withdrawals(m)                  # the pool's cash pays the fund too
+    assert fund.balance_cents() > before and fund.recovered_cents > 0
+    m.check_accounts()
+
+
+def test_a_fund_short_of_money_pays_every_holder_the_same_share() -> None:
+    m = protected_world(cover=600_000, endowment=500_000)
+    buy(m, 0, 1_000_000)
+    buy(m, 1, 400_000)
+    lend_out(m, 700_000)
+    m.platforms[0].fail(FailureCause.INSOLVENT, "test")
+    # claims 600,000 and 400,000; half of each is paid
+    assert m.ledger.balance(int(m.investors.account[1])) == pytest.approx(
+        50_000_000 - 400_000 + 200_000, abs=2)
+    assert m.protection.balance_cents() <= 2
+    m.check_accounts()
+
+
+def test_cover_calms_a_holder_who_would_run_and_the_levy_comes_from_capital() -> None:
+    m = protected_world(cover=2_000_000, endowment=10_000_000, levy=0.01)
+    for i in range(4):
+        buy(m, i, 1_000_000)
+    lend_out(m, 3_000_000)
+    hold = m.holdings
+    hold.request(hold.held & (np.arange(4)[:, None] < 2), hold.units, step=0)
+    assert investor_views.run_loss(m)[hold.held].all()
+    values = hold.slot_values_cents(m.unit_values_cents())
+    assert (m.protection.covered_share(values)[hold.held] == 1.0).all()
+    m.investors.loss_tolerance_annual[:] = 0.2
+    m.investors.perceived_loss_annual = np.zeros(1)
+    m.roles["investor"].ask_back_from_feared_platforms(m)
+    assert hold.pending_units[2:].sum() == 0          # covered: they stay
+    capital = m.platforms[0].capital_cents()
+    m.protection.collect_levies()
+    levy = capital - m.platforms[0].capital_cents()
+    assert levy == pytest.approx(4_000_000 * 0.01 / 52, abs=2)
+    m.check_accounts()
+
+
+def test_no_cover_no_fund() -> None:
+    m = world()
+    assert not m.protection.on and m.protection.balance_cents() == 0
+    buy(m, 0, 1_000_000)
+    m.platforms[0].fail(FailureCause.INSOLVENT, "test")
+    assert m.protection.paid_out_cents == 0 and m.protection.units.sum() == 0

@@ -1,7 +1,8 @@
 """The p2p-run experiment's analysis on a reduced design run through the real sweep
-machinery (experiments/catalog/p2p_run.py): both herding arms, the collapse and its
-control paired seed by seed, peak withdrawal rate and weeks to peak with intervals; the
-collapse really happens, in its week, and only in the triggered runs."""
+machinery (experiments/catalog/p2p_run.py): both herding arms with and without the
+protection fund, the collapse and its control paired seed by seed, peak withdrawal
+rate and weeks to peak with intervals; the collapse really happens, in its week, and
+only in the triggered runs."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ def test_arms_report_peaks_and_weeks_to_peak_with_intervals(tmp_path: Path) -> N
     spec = replace(spec, name="p2p-test", replications=2, steps=44)
     with RunStore(RunStore.sqlite_url(tmp_path)) as store:
         outcome = run_sweep(spec, store, executor="sequential")
-        assert outcome.runs_done == 8 and outcome.runs_failed == 0
+        assert outcome.runs_done == 16 and outcome.runs_failed == 0
         results = p2p_run.results(store, spec)
         section, = p2p_run.report_sections(store, spec.name)
-    assert [a["herding_weight"] for a in results["arms"]] == [0.0, 0.3]
+    assert [(a["herding_weight"], a["cover_cents"]) for a in results["arms"]] == [
+        (0.0, 0), (0.0, 5_000_000), (0.3, 0), (0.3, 5_000_000)]
     for a in results["arms"]:
         for case in ("collapse", "control"):
             d = a[case]
@@ -35,7 +37,9 @@ def test_arms_report_peaks_and_weeks_to_peak_with_intervals(tmp_path: Path) -> N
             assert 0 <= d["weeks_to_peak"]["mean"] <= 4        # weeks 40-44 measured
         effect = a["collapse_effect_on_peak"]
         assert effect["n"] == 2 and effect["holds"] == (effect["ci"][0] > 0)
-    assert len(section.tables[0].data) == 4
+    assert len(section.tables[0].data) == 8
+    for part in results["protection_effect_on_triggered_peak"]:
+        assert part["ci"][0] <= part["difference"] <= part["ci"][1]
 
 
 def test_the_collapse_is_the_largest_fund_pool_in_week_40() -> None:
