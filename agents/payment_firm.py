@@ -57,6 +57,7 @@ class PaymentFirm(mesa.Agent):
         self.fees_due_cents = np.zeros(model.params.world.n_platforms, np.int64)
         self.settled_cents = 0
         self.advanced_cents = 0             # T+0 advances to fund holders (cumulative)
+        self.down_until_step = 0            # a cyber incident took its app down until then
 
     @property
     def name(self) -> str:
@@ -113,7 +114,10 @@ class PaymentFirm(mesa.Agent):
             np.add.at(self.owed_to_bank_cents, positions, amounts)
 
     def advance_capacity_cents(self) -> int:
-        """Own liquidity the firm can put into T+0 advances now."""
+        """Own liquidity the firm can put into T+0 advances now (none while a cyber
+        incident keeps its instant service down, ``shocks.hit_payment_firm``)."""
+        if self.model.steps < self.down_until_step:
+            return 0
         return max(self.model.ledger.balance(self.own_account), 0)
 
     def advance_t0(self, dst_accounts: np.ndarray, amounts: np.ndarray) -> np.ndarray:

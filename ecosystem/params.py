@@ -972,6 +972,21 @@ class TriggerParams(ParamGroup):
     watch_weeks: int = param(0, "weeks", "weeks from the trigger over which runs on "
                              "platforms are measured (0 = to the end of the run)", ge=0,
                              le=MAX_STEPS, source="experiment setting")
+    payment_incident_step: int = param(0, "week", "week at which a cyber incident hits "
+                                       "payment firm ``payment_incident_firm``: part of "
+                                       "its own cash is stolen and its instant (T+0) "
+                                       "service is down (0 = none)", ge=0, le=MAX_STEPS,
+                                       source="experiment setting; domain.md s.2 "
+                                              "(operational and cyber risk of payment "
+                                              "firms)")
+    payment_incident_firm: int = param(0, "index", "which payment firm the incident hits",
+                                       ge=0, le=1000, source="experiment setting")
+    payment_incident_loss_share: float = param(0.5, "share", "share of the firm's own "
+                                               "cash stolen in the incident", ge=0, le=1,
+                                               source="experiment setting")
+    payment_incident_downtime_weeks: int = param(2, "weeks", "weeks the firm's instant "
+                                                 "service stays down", ge=0, le=520,
+                                                 source="experiment setting")
     platform_failure_type: int = param(2, "type (0-4)", "type of the platform that "
                                        "collapses: 0 intermediary, 1 guaranteed, 2 fund "
                                        "pool, 3 Ponzi, 4 crowdfunding", ge=0, le=4,
@@ -1110,6 +1125,11 @@ class Params:
                 f"platform.origination_fee = {self.platform.origination_fee} plus "
                 f"guarantor.fee = {self.guarantor.fee}: together must not exceed 1 (both "
                 f"are taken out of the loan's principal at disbursement)")
+        t = self.trigger
+        if t.payment_incident_step and t.payment_incident_firm >= self.world.n_payment_firms:
+            raise ParameterError(
+                f"trigger.payment_incident_firm = {t.payment_incident_firm}: there are only "
+                f"{self.world.n_payment_firms} payment firms (world.n_payment_firms)")
         check_money_bound(self)
 
     @classmethod

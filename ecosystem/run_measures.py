@@ -3,9 +3,9 @@ before its trigger.
 
 What it measures (issue 12, item 6; domain.md s.7 on runs): the trigger is the first
 scheduled shock of the run (``bond_market.shock_step``, else
-``trigger.platform_failure_step``, else ``regulator.closure_step``, else a control
-arm's ``trigger.control_step``; week 1 when none is set). From that week on it
-follows, for the funds,
+``trigger.payment_incident_step``, else ``trigger.platform_failure_step``, else
+``regulator.closure_step``, else a control arm's ``trigger.control_step``; week 1 when
+none is set). From that week on it follows, for the funds,
 
 - the peak withdrawal rate: the largest share of the funds' holdings asked back in one
   week, and the weeks from the trigger to that peak;
@@ -43,6 +43,7 @@ class RunWatch:
 
     def __init__(self, params) -> None:
         self.trigger_step = (params.bond_market.shock_step
+                             or params.trigger.payment_incident_step
                              or params.trigger.platform_failure_step
                              or params.regulator.closure_step
                              or params.trigger.control_step or 1)

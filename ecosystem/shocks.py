@@ -12,7 +12,9 @@ Ba, Hou and Zhang 2018).
 
 The collapse of the largest platform of a type (``trigger.platform_failure_step``) is the
 trigger of the p2p-run experiment: its owners abscond (``Platform.fail``), and its news
-reaches investors the next week (``agents/investor_views.py``).
+reaches investors the next week (``agents/investor_views.py``). A cyber incident at a
+payment firm (``trigger.payment_incident_step``) is the trigger of a fund run from the
+sponsor's side.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from ifsim.ecosystem.contracts import FailureCause, PlatformType
 from ifsim.ecosystem.loans import LoanStatus
+from ifsim.ecosystem.money import floor_cents
 
 
 def apply(model) -> None:
@@ -33,6 +36,28 @@ def apply(model) -> None:
     t = model.params.trigger
     if t.platform_failure_step and model.steps == t.platform_failure_step:
         fail_largest_platform(model, PlatformType(t.platform_failure_type))
+    if t.payment_incident_step and model.steps == t.payment_incident_step:
+        hit_payment_firm(model, t.payment_incident_firm, t.payment_incident_loss_share,
+                         t.payment_incident_downtime_weeks)
+
+
+def hit_payment_firm(model, idx: int, loss_share: float, downtime_weeks: int) -> int:
+    """A cyber incident at a payment firm: ``loss_share`` of its own cash is stolen and
+    its instant (T+0) service is down for ``downtime_weeks`` (domain.md s.2, operational
+    and cyber risk). The firm is the sponsor behind its fund's instant redemptions and
+    stable value: with less capital and no T+0 advances, the fund must pay instant
+    redemptions from its own cash and its sponsor can cover less, so holders who look at
+    what staying would cost them (``MoneyMarketFund.stayer_loss_if``) may run. Returns
+    the cents stolen."""
+    firm = model.payment_firms[idx]
+    stolen = floor_cents(max(model.ledger.balance(firm.own_account), 0) * loss_share)
+    if stolen > 0:
+        model.ledger.transfer(firm.own_account, model.accounts["world.hackers"],
+                              int(stolen), "cyber incident at a payment firm")
+    firm.down_until_step = model.steps + downtime_weeks
+    model.events.log("payment_incident", firm.name, "cyber incident", int(stolen),
+                     f"instant service down for {downtime_weeks} weeks")
+    return int(stolen)
 
 
 def fail_largest_platform(model, kind: PlatformType) -> int | None:

@@ -386,3 +386,48 @@ def test_the_forecast_of_staying_is_what_staying_then_costs(stable) -> None:
     realized = 1 - fund.holdings_cents[inv.client_pos[1]] / 4_000_000
     assert forecast > 0.01
     assert realized == pytest.approx(forecast, rel=0.02)
+
+
+def test_a_cyber_incident_at_the_sponsor_stops_t0_and_can_start_a_run() -> None:
+    """Stable value: a 4,000-yuan hidden loss its sponsor covers, until a cyber incident
+    steals the sponsor's cash and takes its instant service down for two weeks."""
+    from ifsim.ecosystem import shocks
+
+    m = fund_world(0, stable_value=1, target_cash_share=0.0, target_deposit_share=0.0)
+    fund, firm = m.funds[0], m.payment_firms[0]
+    fund.rebalance_portfolio(spread=True)
+    m.bond_market.price = 0.9
+    investor = m.roles["investor"]
+    assert not investor.fund_fear(m).any() and firm.advance_capacity_cents() > 0
+    own = m.ledger.balance(firm.own_account)
+    stolen = shocks.hit_payment_firm(m, 0, loss_share=1.0, downtime_weeks=2)
+    assert stolen == own and m.ledger.balance(firm.own_account) == 0
+    assert firm.advance_capacity_cents() == 0 and investor.fund_fear(m)[0]
+    m.ledger.transfer(m.accounts["world.endowment"], firm.own_account, 100_000, "test")
+    assert firm.advance_capacity_cents() == 0           # still down
+    m.steps += 2
+    assert firm.advance_capacity_cents() == 100_000     # back up
+    m.check_accounts()
+
+
+def test_an_incident_needs_a_payment_firm_to_hit() -> None:
+    from ifsim.ecosystem.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"trigger\.payment_incident_firm = 3"):
+        Params.from_dict({"world": {"n_payment_firms": 2},
+                          "trigger": {"payment_incident_step": 5,
+                                      "payment_incident_firm": 3}})
+
+
+def test_an_incident_at_the_sponsor_turns_a_harmless_bond_fall_into_a_run() -> None:
+    """In the fund_run scenario a 2% fall of the bond price alone starts no run; with a
+    cyber incident taking half the sponsor's cash and its instant service in the same
+    week, holders run: the sponsor's capital is what held them."""
+    peaks = []
+    for incident in (0, 26):
+        m = EcosystemModel.from_scenario("fund_run", seed=1, bond_market__shock_size=0.02,
+                                         trigger__payment_incident_step=incident)
+        for _ in range(30):
+            m.step()
+        peaks.append(m.run_watch.peak_share)
+    assert peaks[0] < 0.05 and peaks[1] > 0.5
