@@ -389,5 +389,21 @@ def summary(model) -> dict[str, Any]:
         "loans_originated": int(model.loans.n_originated),
         "guarantor_failures": sum(1 for g in model.guarantors if not g.alive),
         "events": len(model.events.rows),
+        "run_measures": run_measures(model),
         "platforms": [p.outcome() for p in model.platforms],
     }
+
+
+def run_measures(model) -> dict[str, Any]:
+    """The run measures of ``ecosystem/run_measures.py`` at the end of a run, from its
+    trigger week."""
+    watch = model.run_watch
+    return {"trigger_step": int(watch.trigger_step),
+            "fund_peak_withdrawal_share": round(run_peak_withdrawal_share(model), 6),
+            "fund_weeks_to_peak": run_weeks_to_peak(model),
+            "fund_sold_share": round(run_sold_share(model), 6),
+            "fund_stayer_loss_rate": round(run_stayer_loss_rate(model), 6),
+            "fund_leaver_loss_rate": round(run_leaver_loss_rate(model), 6),
+            "p2p_peak_withdrawal_share": round(p2p_run_peak_share(model), 6),
+            "p2p_weeks_to_peak": p2p_run_weeks_to_peak(model),
+            "p2p_failures_since": p2p_run_failures(model)}
