@@ -241,7 +241,8 @@ class Investor(mesa.Agent):
         if model.protection.on:           # what the protection fund would pay back
             values = hold.slot_values_cents(model.unit_values_cents())
             cost = cost * (1.0 - model.protection.covered_share(values))
-        scared = hold.held & (cost > pop.loss_tolerance_annual[:, None])
+        alive = model.platform_alive_mask()[slot_p]    # a failed one pays all out anyway
+        scared = hold.held & alive & (cost > pop.loss_tolerance_annual[:, None])
         hold.bid_cents[scared] = 0             # and stop bidding there
         hold.request(scared, hold.units, model.steps)
         hold.close_empty()

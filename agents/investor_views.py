@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from ifsim.ecosystem import products
+from ifsim.ecosystem.contracts import FailureCause
 
 
 # -- public part: disclosure and news ---------------------------------------------------
@@ -82,9 +83,11 @@ def similarity(model, failed: list[int]) -> np.ndarray:
 
 
 def failed_last_week(model) -> list[int]:
-    """Platforms that failed last week (their news reaches investors this week)."""
+    """Platforms that failed last week (their news reaches investors this week); an
+    owners' voluntary wind-down is no failure news."""
     return [pl.idx for pl in model.platforms
-            if not pl.alive and pl.failed_step == model.steps - 1]
+            if not pl.alive and pl.failed_step == model.steps - 1
+            and pl.failure_cause != FailureCause.WOUND_DOWN]
 
 
 # -- private part -----------------------------------------------------------------------
@@ -120,9 +123,11 @@ def private_view(model, rows: np.ndarray | None = None) -> np.ndarray:
 
 def liquid_as_disclosed(model) -> np.ndarray:
     """The liquid shares holders go by: as last disclosed (today's, before the first
-    disclosure)."""
+    disclosure); inf for a platform no longer in business or without products."""
     liquid = model.investors.liquid_disclosed
-    return liquid if liquid.size == len(model.platforms) else liquid_share(model)
+    if liquid.size != len(model.platforms):
+        return liquid_share(model)
+    return np.where(products.product_platform_mask(model), liquid, np.inf)
 
 
 def unpaid_requests(model) -> np.ndarray:
@@ -151,13 +156,19 @@ def liquid_share(model) -> np.ndarray:
                      np.minimum(horizon / left, 1.0))
     repaid = np.bincount(loans.platform[rows], loans.outstanding_cents[rows] * share,
                          minlength=n)[:n]
-    # new money: the last four weeks' inflows, as if they went on for the horizon
-    inflow = np.array([sum(pl.recent_inflows_cents) / max(len(pl.recent_inflows_cents), 1)
-                       for pl in model.platforms], float) * horizon
+    # new money: the average of the last completed weeks' inflows (the window's last
+    # entry is this week's, still open), as if it went on for the horizon
+    inflow = np.array([_weekly_inflow(pl.recent_inflows_cents) for pl in model.platforms],
+                      float) * horizon
     owed = owed_cents(model)
     cash = model.pool_cash_by_platform() + repaid + inflow
     liquid = np.divide(cash, owed, out=np.full(n, np.inf), where=owed > 0)
     return np.where(products.product_platform_mask(model), liquid, np.inf)
+
+
+def _weekly_inflow(window: list[int]) -> float:
+    done = window[:-1]
+    return sum(done) / len(done) if done else 0.0
 
 
 def queue_share(model) -> np.ndarray:
@@ -168,6 +179,19 @@ def queue_share(model) -> np.ndarray:
     owed = owed_cents(model)
     due = products.falling_due_cents(model, horizon).astype(float)
     return np.divide(due, owed, out=np.zeros(len(owed)), where=owed > 0)
+
+
+def own_due_share(model) -> np.ndarray:
+    """Per slot: the holder's own request in its platform's visible queue, as a share of
+    what the platform owes (others' exits are the queue less this)."""
+    hold = model.holdings
+    horizon = model.params.investor.run_horizon_weeks
+    slot_p = np.maximum(hold.platform, 0)
+    soon = hold.held & products.product_platform_mask(model)[slot_p] & (
+        hold.maturity_step <= model.steps + horizon)
+    own = np.where(soon, hold.pending_units, 0) * model.unit_prices_cents()[slot_p]
+    owed = owed_cents(model)[slot_p]
+    return np.divide(own, owed, out=np.zeros(own.shape), where=owed > 0)
 
 
 def maturing_share(model) -> np.ndarray:
@@ -219,7 +243,7 @@ def expected_exits(model, wanted: np.ndarray) -> np.ndarray:
     ``wanted`` slots only)."""
     hold = model.holdings
     slot_p = np.maximum(hold.platform, 0)
-    queue = queue_share(model)[slot_p]
+    queue = np.maximum(queue_share(model)[slot_p] - own_due_share(model), 0.0)
     h = model.params.social.herding_weight
     if model.social is None or h == 0 or not wanted.any():
         return queue

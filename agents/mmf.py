@@ -310,8 +310,7 @@ class MoneyMarketFund(mesa.Agent):
         cap = p.fund.t0_cap_cents_daily
         instant = need * (float(np.minimum(self.holdings_cents, cap).sum()) / held if cap
                           else 1.0)
-        firm_cash = float(self.firm.advance_capacity_cents())
-        advanced = min(instant, firm_cash)
+        advanced = min(instant, float(self.firm.advance_capacity_cents()))
         # what cannot be raised at all is lost by those who leave (and the firm)
         realized, face_sold, _unpaid = self._cost_of_raising(need, instant - advanced)
         stayers = (1.0 - share) * held
@@ -324,7 +323,7 @@ class MoneyMarketFund(mesa.Agent):
             markdown = face_left * (self.market.price - price_after)
             return (realized + markdown) / stayers
         # the firm's advances come back at T+1, before the sponsor covers anything
-        sponsor = firm_cash
+        sponsor = float(self.firm.sponsor_capacity_cents())
         uncovered = max(realized - sponsor, 0.0)
         book_left = self.bonds_value_cents() * face_left / max(self.bonds_face_cents, 1)
         hidden = book_left - face_left * price_after
@@ -411,7 +410,7 @@ class MoneyMarketFund(mesa.Agent):
         if short_cents <= 0:
             return
         ledger = self.model.ledger
-        support = min(short_cents, self.firm.advance_capacity_cents())
+        support = min(short_cents, self.firm.sponsor_capacity_cents())
         ledger.transfer(self.firm.own_account, self.cash_account, support,
                         "sponsor support of a stable-value fund")
         self.sponsor_support_cents += support

@@ -118,6 +118,11 @@ class PaymentFirm(mesa.Agent):
         incident keeps its instant service down, ``shocks.hit_payment_firm``)."""
         if self.model.steps < self.down_until_step:
             return 0
+        return self.sponsor_capacity_cents()
+
+    def sponsor_capacity_cents(self) -> int:
+        """Own cash the firm can put behind its stable-value fund (an outage of its app
+        does not touch it)."""
         return max(self.model.ledger.balance(self.own_account), 0)
 
     def advance_t0(self, dst_accounts: np.ndarray, amounts: np.ndarray) -> np.ndarray:

@@ -291,10 +291,11 @@ def run_leaver_loss_rate(model) -> float:
 
 def p2p_asked_share(model) -> float:
     """Share of what product platforms (fund pools, Ponzi schemes) in business owe
-    their investors that was newly asked back this week."""
+    their investors (units at the unit price) that was newly asked back this week."""
     mask = products.product_platform_mask(model)
-    value = model.recoverable_values_cents()[mask].sum()
-    return float(model.asked_cents[mask].sum() / value) if value > 0 else 0.0
+    owed = (np.array([pl.units_total for pl in model.platforms], float)
+            * model.unit_prices_cents())[mask].sum()
+    return float(model.asked_cents[mask].sum() / owed) if owed > 0 else 0.0
 
 
 def p2p_queue_share(model) -> float:

@@ -912,8 +912,8 @@ class RegulatorParams(ParamGroup):
                                              "online lending, 2017 (monthly disclosure; "
                                              "docs/data/regulatory_timeline.csv)")
     disclose_arrears: int = param(1, "flag (0/1)", "1: investors see each platform's "
-                                  "arrears and cash (late by disclosure_lag_weeks); 0: they "
-                                  "see only their own delays, news and neighbours", ge=0,
+                                  "arrears (late by disclosure_lag_weeks); 0: they do not "
+                                  "(its cash and volumes stay disclosed)", ge=0,
                                   le=1, source="policy lever (disclosure, domain.md s.5)")
     closure_step: int = param(0, "week", "week at which the platform with the largest loan "
                               "book is watched: the loans its rollover borrowers owe on "

@@ -13,9 +13,11 @@ done to runs on platforms, as deposit insurance does in Diamond and Dybvig (1983
 - **Payout.** When a platform fails, each of its holders is paid what it held, at the
   unit price just before the failure, up to ``protection.cover_cents`` per investor and
   platform; if the fund holds less than it owes, every holder gets the same share of
-  its claim. The fund takes over the units it paid for (subrogation): it is paid from
-  the platform's wind-down like any holder (``markets.pay_withdrawals``), and bears the
-  loss when the wind-down pays less.
+  its claim. The fund takes over as many of the holder's units as are worth what it
+  paid at the pool's value per unit after the failure (subrogation up to its payment;
+  all of them when the pool is worth less): it is paid from the platform's wind-down
+  like any holder (``markets.pay_withdrawals``), and bears the loss when the wind-down
+  pays less.
 - **Credibility.** Holders count on the cover as far as the fund could pay out the
   holders of the largest platform in business (``covered_share``): a fund with little
   money reassures nobody.
@@ -88,9 +90,14 @@ class ProtectionFund:
         if total <= 0:
             return 0
         share = min(self.balance_cents() / total, 1.0)
-        units = np.minimum(np.floor(claim * share / price_cents).astype(np.int64),
-                           hold.units[rows, slots])
-        paid = floor_cents(units * price_cents)
+        paid = floor_cents(claim * share)
+        # subrogation up to what it paid: the units that are worth that much after the
+        # failure (all of them when the pool is worth less than it owed; the holder
+        # keeps the rest when it is worth more)
+        nav = platform.recoverable_value_cents() / max(platform.units_total, 1)
+        units = hold.units[rows, slots]
+        if nav > 0:
+            units = np.minimum(np.ceil(paid / nav).astype(np.int64), units)
         self.model.ledger.transfer_batch(self.account, pop.account[rows], paid,
                                          "investor-protection payout")
         hold.got_back_cents[rows, slots] += paid

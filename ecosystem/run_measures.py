@@ -20,10 +20,12 @@ none is set). From that week on it follows, for the funds,
 and for the product platforms (fund pools and Ponzi schemes) other than the one whose
 collapse is the trigger:
 
-- the peak withdrawal rate: the largest share of their holdings at the trigger asked
-  back in one week (``EcosystemModel.asked_cents``), and the weeks from the trigger to
-  that peak; and all they were asked since, over the same holdings; within
-  ``trigger.watch_weeks`` of the trigger when that is set;
+- the peak withdrawal rate: the largest share of what they owed their holders at the
+  trigger (units at the unit price, as asks are counted) asked back in one week at
+  platforms still in business (``EcosystemModel.asked_cents``), and the weeks from the
+  trigger to that peak (0 also when nothing was asked); and all they were asked since,
+  over the same sum; within ``trigger.watch_weeks`` of the trigger (inclusive) when that
+  is set. A control arm leaves out the platform the trigger would have failed;
 - how many of them failed since the trigger (contagion).
 
 Everything is measured against the funds and platforms as the week before the trigger
@@ -77,8 +79,9 @@ class RunWatch:
             f.held_at_trigger = f.holdings_cents.copy()
             f.redeemed_since[:] = False
             f.stayer_cut_cents = 0
-        value = model.recoverable_values_cents().astype(float)
-        self.p2p_held_at_trigger = np.where(products.product_platform_mask(model), value, 0.0)
+        owed = np.array([pl.units_total for pl in model.platforms], float) * (
+            model.unit_prices_cents())
+        self.p2p_held_at_trigger = np.where(products.product_platform_mask(model), owed, 0.0)
 
     def observe(self, model) -> None:
         """Take this week's figures: before the trigger, the state to measure against;
@@ -109,7 +112,8 @@ class RunWatch:
             held[model.trigger_platform] = 0.0
             self.trigger_platform_seen = model.trigger_platform
         base = held.sum()
-        asked = model.asked_cents[:held.size][held > 0].sum()
+        alive = model.platform_alive_mask()[:held.size]
+        asked = model.asked_cents[:held.size][(held > 0) & alive].sum()
         share = min(asked / base, 1.0) if base > 0 else 0.0
         self.p2p_asked_cents += asked
         if share > self.p2p_peak_share:

@@ -36,6 +36,10 @@ def apply(model) -> None:
     t = model.params.trigger
     if t.platform_failure_step and model.steps == t.platform_failure_step:
         fail_largest_platform(model, PlatformType(t.platform_failure_type))
+    elif not t.platform_failure_step and t.control_step and model.steps == t.control_step:
+        # a control arm: the platform that would have collapsed is named, not failed, so
+        # both arms measure the same other platforms
+        model.trigger_platform = largest_platform(model, PlatformType(t.platform_failure_type))
     if t.payment_incident_step and model.steps == t.payment_incident_step:
         hit_payment_firm(model, t.payment_incident_firm, t.payment_incident_loss_share,
                          t.payment_incident_downtime_weeks)
@@ -60,17 +64,24 @@ def hit_payment_firm(model, idx: int, loss_share: float, downtime_weeks: int) ->
     return int(stolen)
 
 
+def largest_platform(model, kind: PlatformType) -> int | None:
+    """The platform in business of ``kind`` with the largest recoverable value (None if
+    there is none)."""
+    alive = model.platform_alive_mask()
+    kinds = np.array([pl.kind for pl in model.platforms])
+    size = np.where(alive & (kinds == kind), model.recoverable_values_cents(), -1)
+    return int(np.argmax(size)) if size.max(initial=-1) >= 0 else None
+
+
 def fail_largest_platform(model, kind: PlatformType) -> int | None:
     """The largest platform in business of ``kind`` (by what it owes its investors)
     collapses, its owners absconding: the trigger of a run on platforms (Ezubao, a
     large lender whose collapse in December 2015 set off the 2016 wave of problem
     platforms, domain.md s.6). Returns its index (None if no such platform is open)."""
-    alive = model.platform_alive_mask()
-    kinds = np.array([pl.kind for pl in model.platforms])
-    size = np.where(alive & (kinds == kind), model.recoverable_values_cents(), -1)
-    if size.max(initial=-1) < 0:
+    idx = largest_platform(model, kind)
+    if idx is None:
         return None
-    target = model.platforms[int(np.argmax(size))]
+    target = model.platforms[idx]
     target.fail(FailureCause.ABSCONDED, "scheduled collapse of the largest "
                 f"{kind.label} platform (trigger.platform_failure_step)")
     model.trigger_platform = target.idx

@@ -18,7 +18,7 @@ from ifsim.ecosystem.params import Params
 
 def world(kind: PlatformType = PlatformType.FUND_POOL, n_investors: int = 4,
           n_platforms: int = 1, social: dict | None = None, investor: dict | None = None,
-          **platform) -> EcosystemModel:
+          regulator: dict | None = None, **platform) -> EcosystemModel:
     """Platforms of one type, investors with 500,000 yuan each, nobody borrowing, no
     fees, no incidents, no entry, conservation checked."""
     params = Params.from_dict({
@@ -33,6 +33,7 @@ def world(kind: PlatformType = PlatformType.FUND_POOL, n_investors: int = 4,
                      "incident_prob_weekly": 0.0, "origination_fee": 0.0,
                      "product_terms_weeks": [4], **platform},
         "social": {"network": 0, **(social or {})},
+        "regulator": regulator or {},
         "entry": {"rate_weekly": 0.0},
     })
     return EcosystemModel(params, seed=0)
@@ -163,8 +164,9 @@ def test_a_holder_runs_when_the_queue_it_sees_exceeds_what_the_pool_can_pay() ->
     assert investor_views.queue_share(m)[0] == pytest.approx(0.25)
     assert (investor_views.run_loss(m) == 0).all()            # at the limit: still none
     hold.request(hold.held & (np.arange(4)[:, None] == 1), hold.units, step=0)
-    run = investor_views.run_loss(m)
-    assert (run[hold.held] == m.params.investor.run_loss_prior).all()
+    run = investor_views.run_loss(m)[hold.held]
+    # those who have not asked see others' queue 0.5 > 0.25; each who has sees 0.25
+    assert run.tolist() == [0.0, 0.0, 0.3, 0.3]
     m.investors.loss_tolerance_annual[:] = 0.2                 # under the 0.3 expected
     m.investors.perceived_loss_annual = np.zeros(1)
     m.roles["investor"].ask_back_from_feared_platforms(m)
@@ -178,7 +180,7 @@ def test_new_money_coming_in_counts_as_cash_the_pool_can_pay_with() -> None:
     lend_out(m, 3_000_000)
     hold = m.holdings
     hold.request(hold.held & (np.arange(4)[:, None] < 2), hold.units, step=0)
-    assert investor_views.run_loss(m)[hold.held].all()           # queue 0.5 > 0.25
+    assert investor_views.run_loss(m)[hold.held][2:].all()       # queue 0.5 > 0.25
     # 2,000 yuan a week of new money over the 13-week horizon: 26,000 yuan more
     m.platforms[0].recent_inflows_cents = [200_000] * 4
     assert investor_views.liquid_share(m)[0] == pytest.approx(0.25 + 0.65)
@@ -200,7 +202,9 @@ def test_with_herding_a_holder_counts_its_neighbours_who_asked_back() -> None:
     assert asked[slot].tolist() == [1, 0, 1, 0]            # 0 and 2 watch 1
     exits = investor_views.expected_exits(m, wanted)[slot]
     # queue 0.25 for all; neighbours: half of them asked, all products mature in time
-    assert exits.tolist() == pytest.approx([0.375, 0.125, 0.375, 0.125])
+    # others' queue: 0.25 (1 asked), 0 for 1 itself; neighbours: half of them asked for
+    # 0 and 2, none for 1 and 3; all products mature in time
+    assert exits.tolist() == pytest.approx([0.375, 0.0, 0.375, 0.125])
     run = investor_views.run_loss(m)[slot]
     assert run.tolist() == [0.3, 0.0, 0.3, 0.0]            # 0.375 > 0.25 liquid
 
@@ -287,7 +291,7 @@ def test_cover_calms_a_holder_who_would_run_and_the_levy_comes_from_capital() ->
     lend_out(m, 3_000_000)
     hold = m.holdings
     hold.request(hold.held & (np.arange(4)[:, None] < 2), hold.units, step=0)
-    assert investor_views.run_loss(m)[hold.held].all()
+    assert investor_views.run_loss(m)[hold.held][2:].all()
     values = hold.slot_values_cents(m.unit_values_cents())
     assert (m.protection.covered_share(values)[hold.held] == 1.0).all()
     m.investors.loss_tolerance_annual[:] = 0.2
@@ -307,3 +311,43 @@ def test_no_cover_no_fund() -> None:
     buy(m, 0, 1_000_000)
     m.platforms[0].fail(FailureCause.INSOLVENT, "test")
     assert m.protection.paid_out_cents == 0 and m.protection.units.sum() == 0
+
+
+def test_the_fund_takes_over_only_the_units_worth_what_it_paid() -> None:
+    """A pool worth more than it owed after the failure (here: all its cash, no loans
+    lost): the fund takes the units worth its payment, the holder keeps the rest."""
+    m = protected_world(cover=600_000, endowment=10_000_000)
+    buy(m, 0, 1_000_000)
+    p = m.platforms[0]
+    m.ledger.transfer(m.accounts["world.endowment"], p.pool_account, 1_000_000,
+                      "test: the pool is worth twice what it owes")
+    p.fail(FailureCause.INSOLVENT, "test")
+    hold = m.holdings
+    nav = p.recoverable_value_cents() / p.units_total
+    assert nav > 1.5
+    assert m.protection.units[0] == pytest.approx(600_000 / nav, abs=1)
+    assert hold.units[0].sum() == p.units_total - m.protection.units[0]
+    m.check_accounts()
+
+
+def test_hidden_arrears_stay_hidden_and_a_wind_down_is_no_news() -> None:
+    m = world(n_platforms=2, regulator={"disclose_arrears": 0, "disclosure_lag_weeks": 0})
+    investor = m.roles["investor"]
+    for _ in range(3):
+        investor.update_beliefs(m, np.array([0.5, 0.5]), failures=0)
+    assert (m.investors.perceived_loss_annual == 0).all()
+    m.platforms[0].fail(FailureCause.WOUND_DOWN, "test")
+    m.steps = m.platforms[0].failed_step + 1
+    assert investor_views.failed_last_week(m) == []
+
+
+def test_new_money_is_the_average_of_the_completed_weeks() -> None:
+    m = world()
+    for i in range(4):
+        buy(m, i, 1_000_000)
+    lend_out(m, 3_000_000)
+    # three completed weeks of 100,000 and 300,000 so far this week
+    m.platforms[0].recent_inflows_cents = [100_000, 100_000, 100_000, 300_000]
+    horizon = m.params.investor.run_horizon_weeks
+    assert investor_views.liquid_share(m)[0] == pytest.approx(
+        (1_000_000 + 100_000 * horizon) / 4_000_000)
