@@ -69,7 +69,9 @@ class InvestorPopulation:
     attentive: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # per platform: disclosed liquid share (late), what holders judge a queue against
     liquid_disclosed: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    # (arrears, liquid) figures of the last disclosure_lag_weeks + 1 weeks
+    # per platform: disclosed loss a holder expects if the platform fails
+    failure_loss_disclosed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # (arrears, liquid, failure loss) figures of the last disclosure_lag_weeks + 1 weeks
     disclosure_record: list = field(default_factory=list)
 
     @property
@@ -165,9 +167,10 @@ class Investor(mesa.Agent):
         loss rates; add failure news, by similarity; update each investor's private
         view (``agents/investor_views.py``)."""
         pop, p = model.investors, model.params.investor
-        arrears, liquid = investor_views.disclosed(model, arrears_share,
-                                                   investor_views.liquid_share(model))
-        pop.liquid_disclosed = liquid
+        arrears, liquid, loss = investor_views.disclosed(
+            model, arrears_share, investor_views.liquid_share(model),
+            investor_views.failure_loss(model))
+        pop.liquid_disclosed, pop.failure_loss_disclosed = liquid, loss
         if not model.params.regulator.disclose_arrears:
             arrears = np.zeros_like(arrears)
         if pop.perceived_loss_annual.size != arrears.size:

@@ -23,14 +23,22 @@ repayments, delays, news, disclosure and friends", s.4 channel 3, s.6 "investors
   others leave is paid last: leavers are paid at the promised value as their products
   mature, out of the cash the platform holds, and when the queue outruns that cash the
   platform fails and the stayers share what is left (``markets.pay_withdrawals``,
-  ``Platform.check_liquidity``). A holder therefore expects to lose
-  ``investor.run_loss_prior`` of its holding on top of the credit risk when the share of
-  the pool it expects others to ask back exceeds the platform's liquid share (its cash
-  and ``investor.run_horizon_weeks`` of loan repayments, over what it owes, as last
-  disclosed): the first-mover advantage of Diamond and Dybvig 1983 in this contract's
-  payout order. The share it expects is the visible queue, or, with herding on, the
-  queue blended with the share of its own neighbours holding that platform who have
-  asked back. Holders of loan claims exit through the transfer market, where the first
+  ``Platform.check_liquidity``). When the share of the pool a holder expects others to
+  ask back exceeds the platform's liquid share (its cash, ``investor.run_horizon_weeks``
+  of loan repayments and of new money, over what it owes, as last disclosed), it
+  expects the platform to fail and adds what a failure would cost it
+  (``failure_loss``): if the owners abscond, the cash in their reach (all of it without
+  custody, ``platform.custody_reach_share`` with it) and the share of the loans whose
+  records are lost (``platform.disorderly_loss_share``), over what the platform owes,
+  times the share of failures it has seen end in absconding (a prior of
+  ``investor.abscond_prior_share``, China's 19%, worth
+  ``investor.abscond_prior_weight`` failures, updated by every failure in the market:
+  an absconding collapse teaches every holder that owners run). An orderly failure's
+  loss is the credit risk already in the holder's view. This is the first-mover
+  advantage of Diamond and Dybvig 1983 in this contract's payout order. The share it
+  expects is the visible queue of others' requests, or, with herding on, the queue
+  blended with the share of its own neighbours holding that platform who have asked
+  back. Holders of loan claims exit through the transfer market, where the first
   seller gets the buyer but a stayer's claim is worth what it was: for them others'
   exits change liquidity, not value, and no run term applies.
 
@@ -47,18 +55,17 @@ from ifsim.ecosystem.contracts import FailureCause
 
 
 # -- public part: disclosure and news ---------------------------------------------------
-def disclosed(model, arrears_share: np.ndarray, liquid_share: np.ndarray,
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """This week's figures go into the record; returns those disclosed now, i.e. of
+def disclosed(model, *figures: np.ndarray) -> tuple[np.ndarray, ...]:
+    """This week's figures per platform (arrears share, liquid share, loss if it failed)
+    go into the record; returns those disclosed now, i.e. of
     ``regulator.disclosure_lag_weeks`` ago (a platform younger than the lag shows its
     first figures)."""
     pop, lag = model.investors, model.params.regulator.disclosure_lag_weeks
-    pop.disclosure_record.append((arrears_share.copy(), liquid_share.copy()))
+    pop.disclosure_record.append(tuple(f.copy() for f in figures))
     del pop.disclosure_record[:-(lag + 1)]
-    old_arrears, old_liquid = pop.disclosure_record[0]
-    n, k = len(arrears_share), len(old_arrears)
-    return (np.concatenate([old_arrears, arrears_share[k:n]]),
-            np.concatenate([old_liquid, liquid_share[k:n]]))
+    n, k = len(figures[0]), len(pop.disclosure_record[0][0])
+    return tuple(np.concatenate([old, new[k:n]])
+                 for old, new in zip(pop.disclosure_record[0], figures, strict=True))
 
 
 def similarity(model, failed: list[int]) -> np.ndarray:
@@ -255,9 +262,42 @@ def expected_exits(model, wanted: np.ndarray) -> np.ndarray:
 
 def run_loss(model) -> np.ndarray:
     """Per slot: the loss a holder adds to the credit risk for staying in a product
-    platform whose expected queue exceeds its disclosed liquid share."""
+    platform whose expected queue exceeds its disclosed liquid share: what a failure
+    would cost it (``failure_loss``, as disclosed)."""
     hold, liquid = model.holdings, liquid_as_disclosed(model)
     slot_p = np.maximum(hold.platform, 0)
     products_held = hold.held & np.isfinite(liquid[slot_p])
     runs = products_held & (expected_exits(model, products_held) > liquid[slot_p])
-    return np.where(runs, model.params.investor.run_loss_prior, 0.0)
+    loss = model.investors.failure_loss_disclosed
+    if loss.size != len(model.platforms):
+        loss = failure_loss(model)
+    return np.where(runs, loss[slot_p], 0.0)
+
+
+def abscond_belief(model) -> float:
+    """Share of failures investors expect to end with the owners absconding: the prior
+    ``investor.abscond_prior_share`` worth ``investor.abscond_prior_weight`` failures,
+    updated by every failure seen so far (a voluntary wind-down is none)."""
+    p = model.params.investor
+    failed = [pl for pl in model.platforms
+              if not pl.alive and pl.failure_cause != FailureCause.WOUND_DOWN]
+    absconded = sum(pl.failure_cause == FailureCause.ABSCONDED for pl in failed)
+    weight = p.abscond_prior_weight
+    if not failed and weight == 0:
+        return p.abscond_prior_share
+    return (absconded + p.abscond_prior_share * weight) / (len(failed) + weight)
+
+
+def failure_loss(model) -> np.ndarray:
+    """Per platform: what a holder of a product platform expects to lose if it fails
+    (share of what it is owed): the chance of absconding (``abscond_belief``) times the
+    cash in the owners' reach and the loans whose records would be lost, over what the
+    platform owes (at most 1)."""
+    n = len(model.platforms)
+    owed = owed_cents(model)
+    cash = model.pool_cash_by_platform().astype(float)
+    book = np.array([pl.book_cents for pl in model.platforms], float)
+    reach = np.array([pl.owners_reach_share() for pl in model.platforms])
+    lost = reach * cash + model.params.platform.disorderly_loss_share * book
+    disorderly = np.minimum(np.divide(lost, owed, out=np.zeros(n), where=owed > 0), 1.0)
+    return abscond_belief(model) * disorderly

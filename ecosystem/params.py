@@ -475,13 +475,16 @@ class InvestorParams(ParamGroup):
     delay_signal_annual: float = param(0.05, "per year", "rise in an investor's own view of "
                                        "a platform's loss rate for each week a request it "
                                        "is owed goes unpaid", ge=0, le=1, source=FREE)
-    run_loss_prior: float = param(0.3, "share of holding", "what a holder expects to lose "
-                                  "if it stays in a product platform whose withdrawal "
-                                  "queue outruns the cash it can raise (the platform "
-                                  "fails and winds down)", ge=0, le=1,
-                                  source=FREE + "; recoveries after China's 2018 P2P "
-                                                "collapses were small (domain.md s.3, "
-                                                "disorderly collapse)")
+    abscond_prior_share: float = param(0.19, "share", "share of platform failures in "
+                                       "which investors expect the owners to abscond, "
+                                       "before they have seen any failure",
+                                       source="Gu, Gui and Huang 2021: 19.37% of 6,292 "
+                                              "Chinese platform collapses involved "
+                                              "absconding (docs/bibliography.md)",
+                                       ge=0, le=1)
+    abscond_prior_weight: float = param(5.0, "failures", "how many failures that prior "
+                                        "counts for against the failures investors see",
+                                        ge=0, le=1000, source=FREE)
     run_horizon_weeks: int = param(13, "weeks", "weeks of loan repayments a holder counts "
                                    "as cash a product platform can raise to meet its "
                                    "queue", ge=1, le=520, source=FREE)
