@@ -64,6 +64,27 @@ WORLDS = st.fixed_dictionaries({
         "shock_step": st.integers(0, 12),
         "shock_size": st.floats(0.0, 0.5),
     }),
+    # runs on platforms: herding on a network, a collapse, an incident, protection
+    "social": st.fixed_dictionaries({
+        "network": st.integers(0, 2),
+        "herding_weight": st.floats(0.0, 1.0),
+        "attention_weekly": st.floats(0.01, 1.0),
+    }),
+    "regulator": st.fixed_dictionaries({
+        "disclosure_lag_weeks": st.integers(0, 8),
+        "disclose_arrears": st.integers(0, 1),
+    }),
+    "trigger": st.fixed_dictionaries({
+        "platform_failure_step": st.integers(0, 20),
+        "platform_failure_type": st.integers(0, 4),
+        "payment_incident_step": st.integers(0, 20),
+        "payment_incident_loss_share": st.floats(0.0, 1.0),
+    }),
+    "protection": st.fixed_dictionaries({
+        "cover_cents": st.sampled_from([0, 1_000_000, 100_000_000]),
+        "levy_annual": st.floats(0.0, 0.1),
+        "endowment_cents": st.sampled_from([0, 10_000_000, 10**9]),
+    }),
 })
 
 
