@@ -431,7 +431,7 @@ class MoneyMarketFund(mesa.Agent):
         ledger.transfer(self.cash_account, self.deposit_account, to_dep, "negotiated deposit")
         self._add_to_ladder(self.deposit_ladder, to_dep, p.deposit_term_weeks, spread)
         to_bonds = spare - to_dep
-        face = self.market.face_bought(to_bonds)
+        face = self.market.buy(to_bonds)
         ledger.transfer(self.cash_account, self.market.account, to_bonds, "bond purchase")
         self.bonds_face_cents += face
         self._add_to_ladder(self.bond_ladder, face, p.bond_term_weeks, spread)

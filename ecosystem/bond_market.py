@@ -14,7 +14,11 @@ price, so one fund's sales lower the other fund's value and the banks' bond book
 
 A scheduled shock (``bond_market.shock_step``, ``shock_size``) cuts the price at once:
 the bond-market trigger of a fund run (domain.md s.2: large redemptions when markets
-swing). Buying is at the current price, without impact (funds buy in small amounts).
+swing). Buying has the mirror impact: it moves the price up, ``p * exp(impact * q /
+D)``, never above par, and the buyer pays the average price along the way (at par
+beyond it). Without it a fund could buy face far below par on a thin market that does
+not recover and be paid par at maturity, and money would grow without limit (a
+property test found such a world).
 """
 
 from __future__ import annotations
@@ -86,9 +90,26 @@ class BondMarket:
         self.discount_cents += face_cents - proceeds
         return proceeds
 
-    def face_bought(self, cash_cents: int) -> int:
-        """Face bought with ``cash_cents`` at the current price."""
-        return floor_cents(cash_cents / self.price) if self.price > 0 else 0
+    def face_for_cash(self, cash_cents: int) -> int:
+        """Face that ``cash_cents`` buys now, the price rising along the way up to par
+        and par beyond it (rounded down)."""
+        if cash_cents <= 0 or self.price <= 0:
+            return 0
+        k, depth, p = self.p.impact, self.p.depth_cents, self.price
+        if k < 1e-12 or p >= 1.0:
+            return floor_cents(cash_cents / p)
+        to_par = depth / k * (1.0 - p)          # what buying the price up to par costs
+        if cash_cents <= to_par:
+            return floor_cents(depth / k * math.log1p(cash_cents * k / (p * depth)))
+        return floor_cents(depth / k * math.log(1.0 / p) + (cash_cents - to_par))
+
+    def buy(self, cash_cents: int) -> int:
+        """Buy with ``cash_cents``: returns the face bought and moves the price up (never
+        above par)."""
+        face = self.face_for_cash(cash_cents)
+        self.price = min(self.price * math.exp(self.p.impact * face / self.p.depth_cents),
+                         1.0) if self.price < 1.0 else self.price
+        return face
 
     def value_cents(self, face_cents: int) -> int:
         """Face marked at the current price."""

@@ -348,14 +348,16 @@ def test_bonds_bought_below_par_climb_to_par_at_amortized_cost() -> None:
                    bond_term_weeks=4)
     fund = m.funds[0]
     m.bond_market.price = 0.8
-    fund.rebalance_portfolio()                   # 40,000 yuan buys 50,000 yuan of face
-    assert fund.bonds_face_cents == 5_000_000 and fund.assets_cents() == 4_000_000
+    fund.rebalance_portfolio()                   # 40,000 yuan buy ~50,000 yuan of face
+    face = fund.bonds_face_cents                 # (a little less: the buy lifts the price)
+    assert face == pytest.approx(5_000_000, rel=1e-4) and face < 5_000_000
+    assert fund.assets_cents() == 4_000_000
     values = []
     for week in range(1, 5):
         m.steps = week
         fund.start_week()
         values.append(fund.assets_cents())
-    assert values == sorted(values) and values[-1] == 5_000_000   # par at maturity
+    assert values == sorted(values) and values[-1] == face         # par at maturity
     m.check_accounts()
 
 
@@ -436,3 +438,49 @@ def test_an_incident_that_empties_the_sponsor_can_turn_a_harmless_bond_fall_into
             m.step()
         peaks.append(m.run_watch.peak_share)
     assert peaks[0] < 0.05 and peaks[1] > 0.5
+
+
+def test_buying_below_par_pushes_the_price_up_and_pays_the_average_along_the_way() -> None:
+    """Depth 1,000,000 yuan, impact 0.5, price 0.8: 50,000 yuan buy face at an average
+    between 0.8 and the price they leave; a buy that would pass par pays par beyond."""
+    bonds = market(depth_cents=100_000_000, impact=0.5)
+    bonds.price = 0.8
+    face = bonds.buy(5_000_000)
+    after = bonds.price
+    assert 0.8 < after < 1.0
+    assert 0.8 < 5_000_000 / face < after                 # paid between the two prices
+    assert after == pytest.approx(0.8 * math.exp(0.5 * face / 100_000_000))
+    bonds.price = 0.99
+    big = bonds.buy(50_000_000)
+    assert bonds.price == 1.0 and big < 50_000_000 / 0.99 and big > 49_000_000
+
+
+def test_a_thin_market_that_never_recovers_cannot_make_money_grow() -> None:
+    """The world a property test found: bonds sold down to the floor on a 100,000-yuan
+    market that never recovers, bought back and paid at par three weeks later. With
+    buying moving the price up, the fund's assets stay bounded."""
+    params = Params.from_dict({
+        "world": {"n_investors": 40, "n_payment_firms": 3, "n_borrowers": 19,
+                  "n_platforms": 5, "n_banks": 2},
+        "macro": {"default_correlation": 0.0, "market_rate_vol_weekly": 0.0058},
+        "borrower": {"apply_prob_weekly": 0.925, "max_debt_service_ratio": 1.1,
+                     "cap_per_platform_cents": 5_000_000, "pd_annual_mean": 0.40625,
+                     "write_off_after_missed_weeks": 1},
+        "investor": {"rebalance_prob_weekly": 0.85, "initial_mmf_share": 0.189,
+                     "max_platforms_held": 3, "loss_tolerance_mean_annual": 0.5,
+                     "sweep_share": 0.0, "panic_per_failure_annual": 0.0},
+        "platform": {"capital_median_cents": 15_450_624, "custody_share": 0.0,
+                     "rate_cap_annual": 0.36, "illiquid_weeks": 1, "origination_fee": 0.0},
+        "payment_firm": {"reserve_centralisation_ratio": 0.0, "fee_rate": 0.0},
+        "fund": {"t0_cap_cents_daily": 0, "target_cash_share": 0.0, "stable_value": 0,
+                 "deposit_term_weeks": 2, "bond_term_weeks": 3},
+        "bond_market": {"impact": 0.5, "depth_cents": 10_000_000, "recovery_weekly": 0.0},
+        "social": {"network": 0},
+        "regulator": {"disclosure_lag_weeks": 0, "disclose_arrears": 0},
+    })
+    m = EcosystemModel(params, seed=0)
+    start = sum(f.assets_cents() for f in m.funds)
+    for _ in range(30):
+        m.step()
+        m.check_accounts()
+    assert sum(f.assets_cents() for f in m.funds) < 100 * max(start, 1)
