@@ -471,10 +471,11 @@ def _report_run(args: argparse.Namespace, run_id: int, db_url: str, figure: Path
           f"{s['investor_losses_cents'] / 100:,.0f} yuan, fund yield "
           f"{100 * s['fund_yield_annual']:.2f}%")
     r = s["run_measures"]
-    print(f"  runs from week {r['trigger_step']}: fund peak weekly redemptions "
-          f"{100 * r['fund_peak_withdrawal_share']:.1f}% (week +{r['fund_weeks_to_peak']}), "
-          f"fund pools' and Ponzi schemes' peak asks "
-          f"{100 * r['p2p_peak_withdrawal_share']:.1f}% (week +{r['p2p_weeks_to_peak']})")
+    if r["trigger_step"] > 1:   # a scheduled trigger: measured against the week before
+        print(f"  runs from week {r['trigger_step']}: fund peak weekly redemptions "
+              f"{100 * r['fund_peak_withdrawal_share']:.1f}% (week "
+              f"+{r['fund_weeks_to_peak']}), fund pools' and Ponzi schemes' peak asks "
+              f"{100 * r['p2p_peak_withdrawal_share']:.1f}% (week +{r['p2p_weeks_to_peak']})")
     print(f"database: {db_url}")
     print(f"figure:   {figure}")
 
