@@ -232,20 +232,25 @@ class Investor(mesa.Agent):
     @classmethod
     def ask_back_from_feared_platforms(cls, model: mesa.Model) -> None:
         """Request all units back where the investor's own perceived loss rate, plus the
-        loss it expects from staying behind a queue (``investor_views.run_loss``), on the
-        part of the holding an investor-protection fund would not credibly pay back
-        (``ecosystem/protection.py``), exceeds its tolerance."""
+        loss it expects from staying behind a queue (``investor_views.run_loss``: the
+        queue it sees, with what those whose own view already exceeds their tolerance
+        will ask this week), on the part of the holding an investor-protection fund
+        would not credibly pay back (``ecosystem/protection.py``), exceeds its
+        tolerance."""
         pop, hold = model.investors, model.holdings
         slot_p = np.maximum(hold.platform, 0)
         rows = np.arange(pop.n)[:, None]
         private = investor_views.private_view(model)
         view = cls.perceived_loss(model)[slot_p] + private[rows, slot_p]
-        cost = view + investor_views.run_loss(model)
+        uncovered = 1.0
         if model.protection.on:           # what the protection fund would pay back
             values = hold.slot_values_cents(model.unit_values_cents())
-            cost = cost * (1.0 - model.protection.covered_share(values))
+            uncovered = 1.0 - model.protection.covered_share(values)
         alive = model.platform_alive_mask()[slot_p]    # a failed one pays all out anyway
-        scared = hold.held & alive & (cost > pop.loss_tolerance_annual[:, None])
+        tolerance = pop.loss_tolerance_annual[:, None]
+        fearful = hold.held & alive & (view * uncovered > tolerance)
+        cost = (view + investor_views.run_loss(model, fearful)) * uncovered
+        scared = hold.held & alive & (cost > tolerance)
         hold.bid_cents[scared] = 0             # and stop bidding there
         hold.request(scared, hold.units, model.steps)
         hold.close_empty()

@@ -23,24 +23,28 @@ repayments, delays, news, disclosure and friends", s.4 channel 3, s.6 "investors
   others leave is paid last: leavers are paid at the promised value as their products
   mature, out of the cash the platform holds, and when the queue outruns that cash the
   platform fails and the stayers share what is left (``markets.pay_withdrawals``,
-  ``Platform.check_liquidity``). When the share of the pool a holder expects others to
-  ask back exceeds the platform's liquid share (its cash, ``investor.run_horizon_weeks``
-  of loan repayments and of new money, over what it owes, as last disclosed), it
-  expects the platform to fail and adds what a failure would cost it
-  (``failure_loss``): if the owners abscond, the cash in their reach (all of it without
-  custody, ``platform.custody_reach_share`` with it) and the share of the loans whose
-  records are lost (``platform.disorderly_loss_share``), over what the platform owes,
-  times the share of failures it has seen end in absconding (a prior of
-  ``investor.abscond_prior_share``, China's 19%, worth
-  ``investor.abscond_prior_weight`` failures, updated by every failure in the market:
-  an absconding collapse teaches every holder that owners run). An orderly failure's
-  loss is the credit risk already in the holder's view. This is the first-mover
-  advantage of Diamond and Dybvig 1983 in this contract's payout order. The share it
-  expects is the visible queue of others' requests, or, with herding on, the queue
-  blended with the share of its own neighbours holding that platform who have asked
-  back. Holders of loan claims exit through the transfer market, where the first
-  seller gets the buyer but a stayer's claim is worth what it was: for them others'
-  exits change liquidity, not value, and no run term applies.
+  ``Platform.check_liquidity``). The share a holder expects others to ask back within
+  ``investor.run_horizon_weeks`` is the visible queue of requests due within it plus
+  what the holders whose own view already exceeds their tolerance will ask this week
+  (``anticipated_share``: holders watch the queue build up during the week, as fund
+  holders do), or, with herding on, that blended with the share of its own neighbours
+  holding the platform who have asked back. When it exceeds the platform's liquid
+  share (its cash, ``investor.run_horizon_weeks`` of loan repayments and of new money,
+  over what it owes, as last disclosed), the holder expects the platform to fail and
+  adds what a failure would cost it (``failure_loss``), read from the platform's
+  balance sheet and the exit rules of ``ecosystem/exits.py``: the borrowers who stop
+  paying a failed platform (``borrower.strategic_default_share``, 逃废债); if the
+  owners abscond, the cash in their reach (all of it without custody,
+  ``platform.custody_reach_share`` with it) and the loans whose records are lost
+  (``platform.disorderly_loss_share``); and the yield forgone while the rest is frozen
+  until the loans run off (清盘). The chance of absconding is the share of failures it
+  has seen end that way (a prior of ``investor.abscond_prior_share``, China's 19%,
+  worth ``investor.abscond_prior_weight`` failures, updated by every failure in the
+  market: an absconding collapse teaches every holder that owners run). This is the
+  first-mover advantage of Diamond and Dybvig 1983 in this contract's payout order.
+  Holders of loan claims exit through the transfer market, where the first seller
+  gets the buyer but a stayer's claim is worth what it was: for them others' exits
+  change liquidity, not value, and no run term applies.
 
 Everything is an array over investors (n x platforms for the private part, n x slots
 for holdings) so that the baseline stays fast (docs/design.md s.5).
@@ -188,17 +192,42 @@ def queue_share(model) -> np.ndarray:
     return np.divide(due, owed, out=np.zeros(len(owed)), where=owed > 0)
 
 
-def own_due_share(model) -> np.ndarray:
-    """Per slot: the holder's own request in its platform's visible queue, as a share of
-    what the platform owes (others' exits are the queue less this)."""
+def own_due_share(model, fearful: np.ndarray | None = None) -> np.ndarray:
+    """Per slot: the holder's own part of its platform's queue, as a share of what the
+    platform owes: its request in the visible queue, and the rest of its units if it is
+    among the ``fearful`` who ask this week (others' exits are the queue less this)."""
+    hold = model.holdings
+    slot_p = np.maximum(hold.platform, 0)
+    soon = _due_soon(model)
+    units = hold.pending_units if fearful is None else np.where(fearful, hold.units,
+                                                                 hold.pending_units)
+    own = np.where(soon, units, 0) * model.unit_prices_cents()[slot_p]
+    owed = owed_cents(model)[slot_p]
+    return np.divide(own, owed, out=np.zeros(own.shape), where=owed > 0)
+
+
+def _due_soon(model) -> np.ndarray:
+    """Slots of product platforms whose products mature within the horizon."""
     hold = model.holdings
     horizon = model.params.investor.run_horizon_weeks
     slot_p = np.maximum(hold.platform, 0)
-    soon = hold.held & products.product_platform_mask(model)[slot_p] & (
+    return hold.held & products.product_platform_mask(model)[slot_p] & (
         hold.maturity_step <= model.steps + horizon)
-    own = np.where(soon, hold.pending_units, 0) * model.unit_prices_cents()[slot_p]
-    owed = owed_cents(model)[slot_p]
-    return np.divide(own, owed, out=np.zeros(own.shape), where=owed > 0)
+
+
+def anticipated_share(model, fearful: np.ndarray) -> np.ndarray:
+    """Per platform: what the ``fearful`` holders (whose own view already exceeds their
+    tolerance, so they ask this week whatever the queue) will add to the queue due
+    within the horizon, as a share of what the platform owes: holders see the queue
+    build up during the week, as fund holders do (``Investor._self_consistent_queue``)."""
+    hold, n = model.holdings, len(model.platforms)
+    slot_p = np.maximum(hold.platform, 0)
+    adding = fearful & _due_soon(model)
+    units = np.bincount(slot_p[adding], (hold.units - hold.pending_units)[adding],
+                        minlength=n)[:n].astype(float)
+    owed = owed_cents(model)
+    return np.divide(units * model.unit_prices_cents(), owed, out=np.zeros(n),
+                     where=owed > 0)
 
 
 def maturing_share(model) -> np.ndarray:
@@ -242,15 +271,20 @@ def neighbours_asking(model, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return count.reshape(n, k), asked.reshape(n, k)
 
 
-def expected_exits(model, wanted: np.ndarray) -> np.ndarray:
+def expected_exits(model, wanted: np.ndarray,
+                   fearful: np.ndarray | None = None) -> np.ndarray:
     """Per slot: the share of what the platform owes that the holder expects others to
-    ask back within the horizon: the visible queue due within it, blended (herding on)
+    ask back within the horizon: the visible queue due within it and what the
+    ``fearful`` will add to it this week (``anticipated_share``), blended (herding on)
     with the share of its neighbours holding the platform who have asked back, times the
     share of the platform's products maturing within the horizon (computed for the
     ``wanted`` slots only)."""
     hold = model.holdings
     slot_p = np.maximum(hold.platform, 0)
-    queue = np.maximum(queue_share(model)[slot_p] - own_due_share(model), 0.0)
+    queue = queue_share(model)
+    if fearful is not None:
+        queue = queue + anticipated_share(model, fearful)
+    queue = np.maximum(queue[slot_p] - own_due_share(model, fearful), 0.0)
     h = model.params.social.herding_weight
     if model.social is None or h == 0 or not wanted.any():
         return queue
@@ -260,14 +294,18 @@ def expected_exits(model, wanted: np.ndarray) -> np.ndarray:
     return (1 - h) * queue + h * local
 
 
-def run_loss(model) -> np.ndarray:
+def run_loss(model, fearful: np.ndarray | None = None) -> np.ndarray:
     """Per slot: the loss a holder adds to the credit risk for staying in a product
-    platform whose expected queue exceeds its disclosed liquid share: what a failure
-    would cost it (``failure_loss``, as disclosed)."""
+    platform whose expected queue (counting what the ``fearful`` ask this week) exceeds
+    its disclosed liquid share: what a failure would cost it (``failure_loss``, as
+    disclosed). With a cost that steps up at the liquid share, the queue that the
+    fearful alone make is the least one consistent with who joins it: if it exceeds the
+    liquid share, those who join for the run term only push it further."""
     hold, liquid = model.holdings, liquid_as_disclosed(model)
     slot_p = np.maximum(hold.platform, 0)
     products_held = hold.held & np.isfinite(liquid[slot_p])
-    runs = products_held & (expected_exits(model, products_held) > liquid[slot_p])
+    runs = products_held & (expected_exits(model, products_held, fearful)
+                            > liquid[slot_p])
     loss = model.investors.failure_loss_disclosed
     if loss.size != len(model.platforms):
         loss = failure_loss(model)
@@ -289,15 +327,54 @@ def abscond_belief(model) -> float:
 
 
 def failure_loss(model) -> np.ndarray:
-    """Per platform: what a holder of a product platform expects to lose if it fails
-    (share of what it is owed): the chance of absconding (``abscond_belief``) times the
-    cash in the owners' reach and the loans whose records would be lost, over what the
-    platform owes (at most 1)."""
+    """Per platform: what a holder of a product platform expects to lose if it fails, as
+    a share of what it is owed (at most 1), read from the platform's balance sheet and
+    the exit rules of ``ecosystem/exits.py``:
+
+    - whatever the exit, ``borrower.strategic_default_share`` of its borrowers stop
+      paying a failed platform (逃废债, ``stopped_share``);
+    - if the owners abscond (chance ``abscond_belief``), also the cash in their reach
+      and the loans whose records are lost (``platform.disorderly_loss_share``);
+    - what is collected comes back only as the loans run off (an orderly wind-down, 清盘,
+      pays out pro rata as the loans are collected): for that wait the holder forgoes
+      the yield the platform advertised (``book_wait_years``): money frozen, the loss
+      China's holders of failed platforms spoke of most (domain.md s.3).
+    A living fund pool's owners make good any other gap from capital at an orderly exit
+    (``Exits._make_good_promise``), so the credit risk of the book is not counted again
+    here: it is in the holder's view."""
     n = len(model.platforms)
     owed = owed_cents(model)
     cash = model.pool_cash_by_platform().astype(float)
     book = np.array([pl.book_cents for pl in model.platforms], float)
     reach = np.array([pl.owners_reach_share() for pl in model.platforms])
-    lost = reach * cash + model.params.platform.disorderly_loss_share * book
-    disorderly = np.minimum(np.divide(lost, owed, out=np.zeros(n), where=owed > 0), 1.0)
-    return abscond_belief(model) * disorderly
+    lost_records = model.params.platform.disorderly_loss_share
+    stopped = stopped_share(model) * book
+    absconds = abscond_belief(model)
+    taken = reach * cash + lost_records * book + (1 - lost_records) * stopped
+    lost = absconds * taken + (1 - absconds) * stopped
+    collected = (book - stopped) * (1 - absconds * lost_records)
+    frozen = model.advertised_yields() * book_wait_years(model) * collected
+    return np.minimum(np.divide(lost + frozen, owed, out=np.zeros(n), where=owed > 0), 1.0)
+
+
+def stopped_share(model) -> float:
+    """Share of a failed platform's book whose borrowers stop paying it
+    (``borrower.strategic_default_share``, 逃废债). Not netted of recoveries: the
+    market's observed recovery rate is read from closed claims, and the first claims to
+    close are those paid off in full (it reads 1.0 after the first one), so it says
+    nothing yet about borrowers who chose not to pay."""
+    return model.params.borrower.strategic_default_share
+
+
+def book_wait_years(model) -> np.ndarray:
+    """Per platform: how long, weighted by money, its book takes to come back if it
+    stops lending now: a bullet loan at its maturity, an amortizing loan on average
+    half way through what is left of its term (0 without loans)."""
+    loans, n = model.loans, len(model.platforms)
+    rows = loans.active_rows()
+    left = np.maximum(loans.originated_step[rows] + loans.term_weeks[rows] - model.steps, 0)
+    wait = np.where(loans.bullet[rows] == 1, left, left / 2.0)
+    money = loans.outstanding_cents[rows].astype(float)
+    total = np.bincount(loans.platform[rows], money, minlength=n)[:n]
+    weeks = np.bincount(loans.platform[rows], money * wait, minlength=n)[:n]
+    return np.divide(weeks, total, out=np.zeros(n), where=total > 0) / 52.0

@@ -231,20 +231,28 @@ def test_the_first_to_leave_a_product_platform_is_paid_in_full_the_stayers_share
     m.check_accounts()
 
 
-def test_a_holder_expects_to_lose_what_absconding_owners_would_take() -> None:
-    """Cash 1,000,000 and a 3,000,000 book against 4,000,000 owed: absconding owners
-    take the cash in their reach and the records of 60% of the loans are lost; the
-    chance of that is China's 19% until failures are seen, and rises with each
-    absconding."""
+def test_a_holder_expects_to_lose_what_a_failure_takes_and_the_years_its_money_is_frozen(
+        ) -> None:
+    """Cash 1,000,000 and a 3,000,000 book repaid in one sum in 52 weeks, against
+    4,000,000 owed, no recoveries seen yet: whatever the exit, 30% of the book stops
+    paying; if the owners abscond (China's 19% until failures are seen) they take the
+    cash in their reach and the records of 60% of the loans are lost; what is collected
+    comes back in a year, for which the holder forgoes the advertised yield."""
     m = world(n_platforms=2, custody_share=0.0)
     for i in range(4):
         buy(m, i, 1_000_000)
     lend_out(m, 3_000_000)
     p = m.params
-    disorderly = (1_000_000 + p.platform.disorderly_loss_share * 3_000_000) / 4_000_000
-    assert investor_views.abscond_belief(m) == pytest.approx(p.investor.abscond_prior_share)
-    assert investor_views.failure_loss(m)[0] == pytest.approx(
-        p.investor.abscond_prior_share * disorderly)
+    a = p.investor.abscond_prior_share
+    assert investor_views.abscond_belief(m) == pytest.approx(a)
+    assert investor_views.book_wait_years(m)[0] == pytest.approx(1.0)
+    stopped = p.borrower.strategic_default_share * 3_000_000
+    lost_records = p.platform.disorderly_loss_share
+    taken = 1_000_000 + lost_records * 3_000_000 + (1 - lost_records) * stopped
+    collected = (3_000_000 - stopped) * (1 - a * lost_records)
+    frozen = m.platforms[0].advertised_yield_annual * 1.0 * collected
+    expected = (a * taken + (1 - a) * stopped + frozen) / 4_000_000
+    assert investor_views.failure_loss(m)[0] == pytest.approx(expected)
     m.platforms[0].custody_bank = 0     # a custodian keeps most cash out of reach
     custody = investor_views.failure_loss(m)[0]
     m.platforms[0].custody_bank = -1
@@ -252,7 +260,47 @@ def test_a_holder_expects_to_lose_what_absconding_owners_would_take() -> None:
     m.platforms[1].fail(FailureCause.ABSCONDED, "test")
     weight = p.investor.abscond_prior_weight
     assert investor_views.abscond_belief(m) == pytest.approx(
-        (1 + p.investor.abscond_prior_share * weight) / (1 + weight))
+        (1 + a * weight) / (1 + weight))
+    assert investor_views.failure_loss(m)[0] > expected      # owners are seen to run
+
+
+def test_an_amortizing_book_comes_back_on_average_half_way_through_its_term() -> None:
+    m = world()
+    buy(m, 0, 1_000_000)
+    lend_out(m, 500_000)
+    m.loans.bullet[:] = 0
+    assert investor_views.book_wait_years(m)[0] == pytest.approx(0.5)
+    m.steps = 26
+    assert investor_views.book_wait_years(m)[0] == pytest.approx(0.25)
+
+
+def test_holders_who_fear_a_platform_on_their_own_make_the_others_run_the_same_week(
+        ) -> None:
+    """No queue yet; two of four holders' own view exceeds their tolerance: the queue
+    they will make this week (half of what is owed) exceeds the quarter the pool can
+    pay, so the two calm holders count the run term and ask too."""
+    m = world()
+    for i in range(4):
+        buy(m, i, 1_000_000)
+    lend_out(m, 3_000_000)
+    hold = m.holdings
+    fearful = hold.held & (np.arange(4)[:, None] < 2)
+    assert not investor_views.run_loss(m).any()                 # nobody in the queue yet
+    assert investor_views.anticipated_share(m, fearful)[0] == pytest.approx(0.5)
+    run = investor_views.run_loss(m, fearful)[hold.held]
+    loss = investor_views.failure_loss(m)[0]
+    assert run.tolist() == pytest.approx([0.0, 0.0, loss, loss])   # each fearful sees 0.25
+    pop = m.investors
+    pop.perceived_loss_annual = np.zeros(1)
+    pop.private_annual = np.array([[1.0], [1.0], [0.0], [0.0]])
+    pop.loss_tolerance_annual[:] = 0.5 * min(loss, 1.0)
+    m.roles["investor"].ask_back_from_feared_platforms(m)
+    assert (hold.pending_units[hold.held] == hold.units[hold.held]).all()
+    # with only one fearful holder the queue (a quarter) does not exceed a quarter
+    hold.pending_units[:] = 0
+    pop.private_annual = np.array([[1.0], [0.0], [0.0], [0.0]])
+    m.roles["investor"].ask_back_from_feared_platforms(m)
+    assert hold.pending_units[hold.held].tolist() == [hold.units[0, 0], 0, 0, 0]
 
 
 # -- the trigger ------------------------------------------------------------------------
