@@ -171,7 +171,7 @@ def liquid_share(model) -> np.ndarray:
     # entry is this week's, still open), as if it went on for the horizon
     inflow = np.array([_weekly_inflow(pl.recent_inflows_cents) for pl in model.platforms],
                       float) * horizon
-    owed = owed_cents(model)
+    owed = products.owed_cents(model)
     cash = model.pool_cash_by_platform() + repaid + inflow
     liquid = np.divide(cash, owed, out=np.full(n, np.inf), where=owed > 0)
     return np.where(products.product_platform_mask(model), liquid, np.inf)
@@ -187,7 +187,7 @@ def queue_share(model) -> np.ndarray:
     due within ``investor.run_horizon_weeks`` (requests on products that mature later
     wait, and do not press on the platform's cash yet)."""
     horizon = model.params.investor.run_horizon_weeks
-    owed = owed_cents(model)
+    owed = products.owed_cents(model)
     due = products.falling_due_cents(model, horizon).astype(float)
     return np.divide(due, owed, out=np.zeros(len(owed)), where=owed > 0)
 
@@ -202,7 +202,7 @@ def own_due_share(model, fearful: np.ndarray | None = None) -> np.ndarray:
     units = hold.pending_units if fearful is None else np.where(fearful, hold.units,
                                                                  hold.pending_units)
     own = np.where(soon, units, 0) * model.unit_prices_cents()[slot_p]
-    owed = owed_cents(model)[slot_p]
+    owed = products.owed_cents(model)[slot_p]
     return np.divide(own, owed, out=np.zeros(own.shape), where=owed > 0)
 
 
@@ -225,7 +225,7 @@ def anticipated_share(model, fearful: np.ndarray) -> np.ndarray:
     adding = fearful & _due_soon(model)
     units = np.bincount(slot_p[adding], (hold.units - hold.pending_units)[adding],
                         minlength=n)[:n].astype(float)
-    owed = owed_cents(model)
+    owed = products.owed_cents(model)
     return np.divide(units * model.unit_prices_cents(), owed, out=np.zeros(n),
                      where=owed > 0)
 
@@ -240,12 +240,6 @@ def maturing_share(model) -> np.ndarray:
     maturing = hold.per_platform(np.where(soon, hold.units, 0), n).astype(float)
     share = np.divide(maturing, units, out=np.ones(n), where=units > 0)
     return np.where(products.product_platform_mask(model), share, 1.0)
-
-
-def owed_cents(model) -> np.ndarray:
-    """Per platform: the value of its holders' units at the promised unit price."""
-    return np.array([pl.units_total for pl in model.platforms], float) * (
-        model.unit_prices_cents())
 
 
 def neighbours_asking(model, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -343,7 +337,7 @@ def failure_loss(model) -> np.ndarray:
     (``Exits._make_good_promise``), so the credit risk of the book is not counted again
     here: it is in the holder's view."""
     n = len(model.platforms)
-    owed = owed_cents(model)
+    owed = products.owed_cents(model)
     cash = model.pool_cash_by_platform().astype(float)
     book = np.array([pl.book_cents for pl in model.platforms], float)
     reach = np.array([pl.owners_reach_share() for pl in model.platforms])

@@ -293,8 +293,7 @@ def p2p_asked_share(model) -> float:
     """Share of what product platforms (fund pools, Ponzi schemes) in business owe
     their investors (units at the unit price) that was newly asked back this week."""
     mask = products.product_platform_mask(model)
-    owed = (np.array([pl.units_total for pl in model.platforms], float)
-            * model.unit_prices_cents())[mask].sum()
+    owed = products.owed_cents(model)[mask].sum()
     return float(model.asked_cents[mask].sum() / owed) if owed > 0 else 0.0
 
 

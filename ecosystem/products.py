@@ -29,6 +29,14 @@ def product_platform_mask(model) -> np.ndarray:
     return np.array([p.alive and p.kind.sells_products for p in model.platforms], bool)
 
 
+def owed_cents(model) -> np.ndarray:
+    """Per platform: the value of its holders' units at the unit price (the promise, for
+    a fund pool or Ponzi scheme in business): what asks and queues are measured
+    against."""
+    return np.array([pl.units_total for pl in model.platforms], float) * (
+        model.unit_prices_cents())
+
+
 def draw_mix(rng: np.random.Generator, params) -> np.ndarray:
     """A platform's weights over the product terms on offer."""
     k = len(params.platform.product_terms_weeks)

@@ -79,8 +79,7 @@ class RunWatch:
             f.held_at_trigger = f.holdings_cents.copy()
             f.redeemed_since[:] = False
             f.stayer_cut_cents = 0
-        owed = np.array([pl.units_total for pl in model.platforms], float) * (
-            model.unit_prices_cents())
+        owed = products.owed_cents(model)
         self.p2p_held_at_trigger = np.where(products.product_platform_mask(model), owed, 0.0)
 
     def observe(self, model) -> None:
