@@ -61,9 +61,13 @@ class InvestorPopulation:
     fears_fund: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # shared view of each platform: disclosed arrears (late), agents/investor_views.py
     perceived_loss_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    news_annual: float = 0.0        # market-wide fear from recent failures
-    # per platform: failure news beyond the market-wide part, by similarity
+    news_annual: float = 0.0        # market-wide fear from incidents and shocks
+    # per platform: loss rate read from failures of similar platforms (hazard x loss)
     news_similar_annual: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # per platform: what it owed as it failed, fading with investors' memory
+    failed_weight_cents: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # per platform: money-years in similar platforms over the same memory
+    exposure_cents_years: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # investors x platforms: each one's own experience and neighbours' views
     private_annual: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     attentive: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -164,7 +168,9 @@ class Investor(mesa.Agent):
     def update_beliefs(cls, model: mesa.Model, arrears_share: np.ndarray,
                        failures: int) -> None:
         """Blend disclosed arrears (late, if disclosed at all) into the shared perceived
-        loss rates; add failure news, by similarity; update each investor's private
+        loss rates; add what failures of similar platforms say (``investor.
+        failure_news``: a fixed rise per failure, ``failures`` of them last week on the
+        market-wide term, or the loss rate they imply); update each investor's private
         view (``agents/investor_views.py``)."""
         pop, p = model.investors, model.params.investor
         arrears, liquid, loss = investor_views.disclosed(
@@ -179,10 +185,14 @@ class Investor(mesa.Agent):
         w = p.belief_weight_weekly
         pop.perceived_loss_annual = (1 - w) * pop.perceived_loss_annual + w * arrears
         pop.news_annual = p.panic_decay_weekly * pop.news_annual
-        pop.news_annual += failures * p.panic_per_failure_annual * p.news_similarity_floor
-        similar = investor_views.similarity(model, investor_views.failed_last_week(model))
-        pop.news_similar_annual = (p.panic_decay_weekly * pop.news_similar_annual
-                                   + p.panic_per_failure_annual * similar)
+        if p.failure_news == investor_views.FAILURES_AS_LOSS_RATE:
+            pop.news_similar_annual = investor_views.failure_hazard(model) * loss
+        else:
+            pop.news_annual += failures * p.panic_per_failure_annual * (
+                p.news_similarity_floor)
+            similar = investor_views.similarity(model, investor_views.failed_last_week(model))
+            pop.news_similar_annual = (p.panic_decay_weekly * pop.news_similar_annual
+                                       + p.panic_per_failure_annual * similar)
         investor_views.update_private(model)
 
     @classmethod

@@ -8,10 +8,18 @@ repayments, delays, news, disclosure and friends", s.4 channel 3, s.6 "investors
   guidelines, docs/data/regulatory_timeline.csv); with ``regulator.disclose_arrears`` 0
   nobody sees them. The disclosed arrears are blended into the shared perceived loss
   rate (``InvestorPopulation.perceived_loss_annual``).
-- **News weighted by similarity.** A failure raises the perceived loss rate of every
-  platform by ``investor.panic_per_failure_annual`` times its similarity to the one that
-  failed: a floor for any platform (``news_similarity_floor``), more for the same
-  business model, a shared guarantor, the same custody bank. The news decays.
+- **Failures weighted by similarity** (``similarity_matrix``: a floor for any pair,
+  ``news_similarity_floor``, more for the same business model, a shared guarantor, the
+  same custody bank). With ``investor.failure_news`` 0 each failure raises the
+  perceived loss rate of every platform by ``investor.panic_per_failure_annual`` times
+  its similarity to the one that failed, and the news decays. With 1, investors read
+  failures as the loss rate they imply, with no size set per failure: the share of the
+  money in platforms like this one that failed per year over their recent memory
+  (``failure_hazard``: what each failed platform owed as it failed, times its
+  similarity; the memory lasts about ``investor.failure_memory_weeks``), times what a
+  failure would cost a holder here (``failure_loss``). A large collapse then says more
+  than a small one (Ezubao's, domain.md s.6), and a steady trickle of failures reads as
+  the loss rate it is.
 - **Private part.** Each investor adds its own experience: every week a request it is
   owed goes unpaid (a product past maturity, a claim unsold on the transfer market)
   raises its view of that platform by ``investor.delay_signal_annual``. With herding on,
@@ -57,6 +65,9 @@ import numpy as np
 from ifsim.ecosystem import products
 from ifsim.ecosystem.contracts import FailureCause
 
+# investor.failure_news: a fixed rise per failure (0) or the loss rate failures imply (1)
+FAILURES_COUNTED, FAILURES_AS_LOSS_RATE = 0, 1
+
 
 # -- public part: disclosure and news ---------------------------------------------------
 def disclosed(model, *figures: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -72,25 +83,64 @@ def disclosed(model, *figures: np.ndarray) -> tuple[np.ndarray, ...]:
                  for old, new in zip(pop.disclosure_record[0], figures, strict=True))
 
 
+def similarity_matrix(model) -> np.ndarray:
+    """Platforms x platforms: how much the failure of platform k (column) says about
+    platform j (row): ``investor.news_similarity_floor`` for any pair, more for the same
+    business model (``news_same_type``), a shared guarantor (``news_same_guarantor``),
+    the same custody bank (``news_same_custodian``), at most 1; 1 on the diagonal."""
+    p, platforms = model.params.investor, model.platforms
+    kind = np.array([pl.kind for pl in platforms])
+    custody = np.array([pl.custody_bank for pl in platforms])
+    extra = p.news_same_type * (kind[:, None] == kind[None, :]) + (
+        p.news_same_custodian * ((custody[:, None] == custody[None, :])
+                                 & (custody[:, None] >= 0)))
+    if model.guarantors:
+        backs = np.zeros((len(platforms), len(model.guarantors)))
+        for pl in platforms:
+            backs[pl.idx, list(pl.guarantors)] = 1.0
+        extra = extra + p.news_same_guarantor * ((backs @ backs.T) > 0)
+    similar = p.news_similarity_floor + np.minimum(extra, 1.0 - p.news_similarity_floor)
+    np.fill_diagonal(similar, 1.0)
+    return similar
+
+
 def similarity(model, failed: list[int]) -> np.ndarray:
-    """Per platform: the summed similarity to this week's failed platforms beyond the
-    floor every platform gets (same business model, a shared guarantor, the same
-    custody bank), each failure's total capped at 1."""
-    p, n = model.params.investor, len(model.platforms)
-    out = np.zeros(n)
+    """Failure news 0: per platform, the summed similarity to this week's ``failed``
+    platforms beyond the floor every platform gets (the floor goes to the market-wide
+    news term)."""
     if not failed:
-        return out
-    kind = np.array([pl.kind for pl in model.platforms])
-    custody = np.array([pl.custody_bank for pl in model.platforms])
-    guarantors = [set(pl.guarantors) for pl in model.platforms]
-    for f in failed:
-        extra = p.news_same_type * (kind == kind[f]) + p.news_same_custodian * (
-            custody == custody[f])
-        if guarantors[f]:
-            extra = extra + p.news_same_guarantor * np.array(
-                [bool(guarantors[f] & g) for g in guarantors])
-        out += np.minimum(extra, 1.0 - p.news_similarity_floor)
-    return out
+        return np.zeros(len(model.platforms))
+    floor = model.params.investor.news_similarity_floor
+    return (similarity_matrix(model)[:, failed] - floor).sum(axis=1)
+
+
+def failure_hazard(model) -> np.ndarray:
+    """Per platform: the share of the money in platforms like it that investors have
+    seen fail, per year, over their recent memory: each failure counts what the failed
+    platform owed its holders as it failed, times its similarity
+    (``similarity_matrix``), counting ``1 / investor.failure_memory_weeks`` less each
+    week; over the money now in similar platforms in business times the length of that
+    memory in years. A large platform's collapse thus tells more than a
+    small one's (Ezubao's in December 2015, domain.md s.6), and a steady trickle of
+    failures reads as the loss rate it is (domain.md s.4 channel 3: news raises the
+    estimate that similar platforms are bad)."""
+    pop, memory = model.investors, model.params.investor.failure_memory_weeks
+    n = len(model.platforms)
+    weight = np.zeros(n)
+    weight[:pop.failed_weight_cents.size] = pop.failed_weight_cents[:n]
+    weight *= 1.0 - 1.0 / memory
+    for f in failed_last_week(model):
+        weight[f] += model.platforms[f].owed_at_failure_cents
+    pop.failed_weight_cents = weight
+    similar = similarity_matrix(model)
+    owed_now = np.where(model.platform_alive_mask(), products.owed_cents(model), 0.0)
+    exposure = np.zeros(n)
+    exposure[:pop.exposure_cents_years.size] = pop.exposure_cents_years[:n]
+    exposure = exposure * (1.0 - 1.0 / memory) + similar @ owed_now / 52.0
+    pop.exposure_cents_years = exposure
+    # a young market is judged as if it had stood at today's size for the whole memory
+    exposure = np.maximum(exposure, similar @ owed_now * memory / 52.0)
+    return np.divide(similar @ weight, exposure, out=np.zeros(n), where=exposure > 0)
 
 
 def failed_last_week(model) -> list[int]:

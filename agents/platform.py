@@ -72,6 +72,7 @@ class Platform(mesa.Agent):
         self.alive = True
         self.failure_cause: str | None = None
         self.failed_step: int | None = None
+        self.owed_at_failure_cents = 0.0           # units at the unit price as it failed
         self.disorderly = False
         self.units_total = 0
         self.run_weeks = 0
@@ -433,6 +434,7 @@ class Platform(mesa.Agent):
             cause = FailureCause.ABSCONDED
             detail = f"{detail}; {self.abscond_reason(failing=True)}"
         price = self.unit_price_cents()           # what holders were owed a unit
+        self.owed_at_failure_cents = float(self.units_total * price)
         self.alive = False
         self.failure_cause = cause.value
         self.failed_step = self.model.steps

@@ -451,10 +451,29 @@ class InvestorParams(ParamGroup):
                                                           "Reserve Primary Fund broke it at "
                                                           "3%; Schmidt, Timmermann and "
                                                           "Wermers 2016)")
-    panic_per_failure_annual: float = param(0.01, "per year", "rise in perceived loss rate "
-                                            "of every platform per platform failure (news)",
+    failure_news: int = param(0, "kind (0/1)", "how investors read other platforms' "
+                              "failures: 0 = each raises the perceived loss rate of "
+                              "similar platforms by panic_per_failure_annual x similarity; "
+                              "1 = as the loss rate they imply: the money of similar "
+                              "platforms that failed per year over failure_memory_weeks, "
+                              "times the loss a failure would cost a holder (derived, no "
+                              "size set per failure)", ge=0, le=1,
+                              source="domain.md s.4 channel 3; mode 1 is issue 12's "
+                                     "derived reading")
+    panic_per_failure_annual: float = param(0.01, "per year", "failure news 0: rise in "
+                                            "perceived loss rate of every platform per "
+                                            "platform failure, times its similarity",
                                             ge=0, le=1, source=FREE)
-    panic_decay_weekly: float = param(0.9, "ratio", "weekly persistence of failure news",
+    failure_memory_weeks: float = param(52.0, "weeks", "failure news 1: how long investors "
+                                        "remember a failure when they read failures as a "
+                                        "loss rate (each week it counts 1 - 1/memory less)",
+                                        ge=1, le=520,
+                                        source=FREE + "; a year, the window of the annual "
+                                                      "counts of problem platforms "
+                                                      "(docs/data/china_p2p_market.csv)")
+    panic_decay_weekly: float = param(0.9, "ratio", "weekly persistence of news (failure "
+                                      "news 0, incidents, shocks) and of each investor's "
+                                      "private view",
                                       ge=0, lt=1, source=FREE)
     news_similarity_floor: float = param(0.3, "share", "share of a failure's news that "
                                          "reaches every platform, however unlike the one "

@@ -2,13 +2,14 @@
 the others, and does herding on the investors' network make it larger or faster?
 
 Design (``p2p-run.toml``): the ``p2p_run`` scenario (56 weeks), the collapse off or in
-week 40, an investor-protection fund off or covering 50,000 yuan per investor and
-platform,
-herding weight 0 or 0.3, 20 seeds each. Every run is measured from week 40
-(``trigger.control_step``), so the run without the collapse is the same seed's
-counterfactual: both share every draw until week 40.
+week 40; how investors read failures (``investor.failure_news``: a fixed rise in
+perceived risk per failure, or the loss rate the failures imply, derived from their
+size and the loss a failure costs); herding weight 0 or 0.3; an investor-protection
+fund off or covering 50,000 yuan per investor and platform; 20 seeds each. Every run
+is measured from week 40 (``trigger.control_step``), so the run without the collapse
+is the same seed's counterfactual: both share every draw until week 40.
 
-Reports, per arm (herding off or on, protection off or on) and for the collapse and
+Reports, per arm (reading of failures, herding, protection) and for the collapse and
 its control, over the 13 weeks from week 40 (``trigger.watch_weeks``): the peak weekly
 withdrawal rate (``p2p_run_peak_share``: the largest share of the other product
 platforms' holdings at week 39 asked back in one week), the weeks from the trigger to
@@ -32,7 +33,7 @@ from ifsim.results.analysis import outcomes_frame
 from ifsim.results.stats import bootstrap_mean_interval, resampling_seed
 
 TRIGGER, HERDING = "trigger.platform_failure_step", "social.herding_weight"
-COVER = "protection.cover_cents"
+COVER, NEWS = "protection.cover_cents", "investor.failure_news"
 PEAK, WEEKS, FAILS = "p2p_run_peak_share", "p2p_run_weeks_to_peak", "p2p_run_failures"
 ASKED = "p2p_run_asked_share"
 
@@ -40,29 +41,45 @@ ASKED = "p2p_run_asked_share"
 def results(store, spec) -> dict[str, Any]:
     """Headline results (what ``--json`` prints under ``results``)."""
     frame = outcomes_frame(store, spec.name)
-    if COVER not in frame:
-        frame[COVER] = 0
+    for column, value in scenario_levels(spec).items():
+        if column not in frame:
+            frame[column] = value
     seed = resampling_seed(spec.seed)
     arms = []
-    for i, ((herding, cover), group) in enumerate(frame.groupby([HERDING, COVER])):
-        arms.append(arm(group, float(herding), int(cover), seed + 10 * i))
+    for i, ((news, herding, cover), group) in enumerate(
+            frame.groupby([NEWS, HERDING, COVER])):
+        arms.append(arm(group, int(news), float(herding), int(cover), seed + 10 * i))
     no_cover = frame[frame[COVER] == 0]
     return {"arms": arms,
-            "herding_effect_on_triggered_peak": difference(
-                no_cover, HERDING, seed + 99),
+            "herding_effect_on_triggered_peak": [
+                {"failure_news": int(n), **difference(group, HERDING, seed + 99 + j)}
+                for j, (n, group) in enumerate(no_cover.groupby(NEWS))],
             "protection_effect_on_triggered_peak": [
-                {"herding_weight": float(h), **difference(group, COVER, seed + 199 + j)}
-                for j, (h, group) in enumerate(frame.groupby(HERDING))],
-            "seeds_per_cell": int(frame.groupby([TRIGGER, HERDING, COVER]).size().min())
+                {"failure_news": int(n), "herding_weight": float(h),
+                 **difference(group, COVER, seed + 199 + j)}
+                for j, ((n, h), group) in enumerate(frame.groupby([NEWS, HERDING]))],
+            "seeds_per_cell": int(frame.groupby([TRIGGER, NEWS, HERDING, COVER]).size().min())
             if len(frame) else 0}
 
 
-def arm(group: pd.DataFrame, herding: float, cover: int, seed: int) -> dict[str, Any]:
-    """One herding level and cover: the collapse and its control, and the paired
-    effect."""
+def scenario_levels(spec) -> dict[str, Any]:
+    """The scenario's own value of each factor this analysis groups by (for a spec
+    that does not sweep it)."""
+    from ifsim.ecosystem.scenario import load_scenario
+
+    _, params = load_scenario(spec.scenario)
+    return {COVER: params.protection.cover_cents, NEWS: params.investor.failure_news,
+            HERDING: params.social.herding_weight}
+
+
+def arm(group: pd.DataFrame, news: int, herding: float, cover: int,
+        seed: int) -> dict[str, Any]:
+    """One reading of failures, herding level and cover: the collapse and its control,
+    and the paired effect."""
     on, off = group[group[TRIGGER] > 0], group[group[TRIGGER] == 0]
-    out = {"herding_weight": herding, "cover_cents": cover, "seeds": len(on),
-           "collapse": describe(on, seed), "control": describe(off, seed + 1)}
+    out = {"failure_news": news, "herding_weight": herding, "cover_cents": cover,
+           "seeds": len(on), "collapse": describe(on, seed),
+           "control": describe(off, seed + 1)}
     for name, column in (("collapse_effect_on_peak", PEAK),
                          ("collapse_effect_on_asked_share", ASKED)):
         out[name] = paired_effect(on, off, column, seed + 2)
@@ -129,7 +146,8 @@ def report_sections(store, experiment: str) -> list:
             if not d.get("peak_withdrawal_rate"):
                 continue
             peak, weeks = d["peak_withdrawal_rate"], d["weeks_to_peak"]
-            rows.append({"herding_weight": a["herding_weight"],
+            rows.append({"failure_news": a["failure_news"],
+                         "herding_weight": a["herding_weight"],
                          "cover_cents": a["cover_cents"], "case": case,
                          "seeds": d["n"], "peak_mean": peak["mean"],
                          "peak_ci_low": peak["ci"][0], "peak_ci_high": peak["ci"][1],
@@ -139,6 +157,8 @@ def report_sections(store, experiment: str) -> list:
                          "failures_mean": d["failures_since"]["mean"]})
     flat = pd.DataFrame(rows)
     shown = pd.DataFrame({
+        "failures read as": ["loss rate" if n else "fixed news"
+                             for n in flat["failure_news"]],
         "herding": flat["herding_weight"],
         "protection cover (yuan)": [f"{c // 100:,}" if c else "none"
                                     for c in flat["cover_cents"]],

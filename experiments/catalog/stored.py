@@ -12,10 +12,12 @@ class StoredSpec(NamedTuple):
 
     name: str
     seed: int
+    scenario: str = "baseline"
 
 
 def stored_spec(store, experiment: str):
     """The stored experiment's runs and its :class:`StoredSpec`."""
     record = store.get_experiment(experiment)
     runs = store.experiment_runs(record["id"])
-    return runs, StoredSpec(experiment, int(record["spec"]["experiment"]["seed"]))
+    spec = record["spec"]["experiment"]
+    return runs, StoredSpec(experiment, int(spec["seed"]), spec.get("scenario", "baseline"))

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from conftest import PLATFORM_TYPE_SHARES
 
 from ifsim.agents import investor_views
-from ifsim.ecosystem import markets, shocks, social_network
+from ifsim.ecosystem import markets, products, shocks, social_network
 from ifsim.ecosystem.contracts import FailureCause, PlatformType
 from ifsim.ecosystem.model import EcosystemModel
 from ifsim.ecosystem.params import Params
@@ -111,6 +111,37 @@ def test_failure_news_reaches_platforms_like_the_failed_one_most() -> None:
     m.roles["investor"].update_beliefs(m, np.zeros(3), failures=1)
     fear = m.roles["investor"].perceived_loss(m)
     assert fear[1] > fear[2] > 0
+
+
+@pytest.mark.parametrize("owed", [1_000_000, 3_000_000])
+def test_read_as_a_loss_rate_a_failure_says_more_the_larger_it_was(owed) -> None:
+    """Failure news 1: a fund pool that owed ``owed`` fails; a year's memory; the others
+    (a fund pool with the same custodian, a Ponzi scheme without one) owe about
+    1,000,000 each. Each reads the share of similar money that failed, a year's worth,
+    times what its own failure would cost."""
+    m = world(n_platforms=3, investor={"failure_news": 1})
+    m.platforms[2].kind = PlatformType.PONZI
+    m.platforms[2].custody_bank = -1
+    buy(m, 0, owed, platform=0)
+    buy(m, 1, 1_000_000, platform=1)
+    buy(m, 2, 1_000_000, platform=2)
+    m.platforms[0].fail(FailureCause.ABSCONDED, "test")
+    assert m.platforms[0].owed_at_failure_cents == pytest.approx(owed, abs=2)
+    m.steps = 1                                         # its news arrives
+    similar = investor_views.similarity_matrix(m)
+    assert similar[1, 0] > similar[2, 0] == m.params.investor.news_similarity_floor
+    hazard = investor_views.failure_hazard(m)
+    alive_owed = products.owed_cents(m) * m.platform_alive_mask()
+    assert alive_owed[1:] == pytest.approx([1_000_000, 1_000_000], rel=0.01)
+    expected = similar[:, 0] * owed / (similar @ alive_owed)      # memory: one year
+    assert hazard[1:] == pytest.approx(expected[1:], rel=1e-6)
+    assert hazard[1] > hazard[2] > 0
+    pop = m.investors
+    pop.failed_weight_cents = np.zeros(0)
+    pop.exposure_cents_years = np.zeros(0)
+    m.roles["investor"].update_beliefs(m, np.zeros(3), failures=1)
+    loss = investor_views.failure_loss(m)
+    assert pop.news_similar_annual[1] == pytest.approx(hazard[1] * loss[1], rel=1e-6)
 
 
 def test_arrears_are_seen_as_late_as_disclosure_says() -> None:

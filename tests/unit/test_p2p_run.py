@@ -1,6 +1,6 @@
 """The p2p-run experiment's analysis on a reduced design run through the real sweep
-machinery (experiments/catalog/p2p_run.py): both herding arms with and without the
-protection fund, the collapse and its control paired seed by seed, peak withdrawal
+machinery (experiments/catalog/p2p_run.py): both readings of failures with and without
+the protection fund, the collapse and its control paired seed by seed, peak withdrawal
 rate and weeks to peak with intervals; the collapse really happens, in its week, and
 only in the triggered runs."""
 
@@ -18,14 +18,21 @@ from ifsim.results.store import RunStore
 def test_arms_report_peaks_and_weeks_to_peak_with_intervals(tmp_path: Path) -> None:
     spec = catalog_spec("p2p-run")
     assert spec.scenario == "p2p_run" and spec.replications >= 20
-    spec = replace(spec, name="p2p-test", replications=2, steps=44)
+    assert {f.name: f.levels for f in spec.factors} == {
+        p2p_run.TRIGGER: (0, 40), p2p_run.NEWS: (0, 1), p2p_run.HERDING: (0.0, 0.3),
+        p2p_run.COVER: (0, 5_000_000)}
+    # herding at the scenario's level only, to keep the test short: 8 cells, 2 seeds
+    factors = tuple(f for f in spec.factors if f.name != p2p_run.HERDING)
+    spec = replace(spec, name="p2p-test", replications=2, steps=44, factors=factors)
     with RunStore(RunStore.sqlite_url(tmp_path)) as store:
         outcome = run_sweep(spec, store, executor="sequential")
         assert outcome.runs_done == 16 and outcome.runs_failed == 0
         results = p2p_run.results(store, spec)
         section, = p2p_run.report_sections(store, spec.name)
-    assert [(a["herding_weight"], a["cover_cents"]) for a in results["arms"]] == [
-        (0.0, 0), (0.0, 5_000_000), (0.3, 0), (0.3, 5_000_000)]
+    herding = p2p_run.scenario_levels(spec)[p2p_run.HERDING]
+    assert [(a["failure_news"], a["herding_weight"], a["cover_cents"])
+            for a in results["arms"]] == [
+        (0, herding, 0), (0, herding, 5_000_000), (1, herding, 0), (1, herding, 5_000_000)]
     for a in results["arms"]:
         for case in ("collapse", "control"):
             d = a[case]
