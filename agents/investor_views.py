@@ -87,13 +87,15 @@ def similarity_matrix(model) -> np.ndarray:
     """Platforms x platforms: how much the failure of platform k (column) says about
     platform j (row): ``investor.news_similarity_floor`` for any pair, more for the same
     business model (``news_same_type``), a shared guarantor (``news_same_guarantor``),
-    the same custody bank (``news_same_custodian``), at most 1; 1 on the diagonal."""
+    the same custody bank or both none (``news_same_custodian``), at most 1; 1 on the
+    diagonal."""
     p, platforms = model.params.investor, model.platforms
     kind = np.array([pl.kind for pl in platforms])
     custody = np.array([pl.custody_bank for pl in platforms])
+    # the same custody bank, or both without one (custody's absence is what lets owners
+    # abscond with the cash, domain.md s.6)
     extra = p.news_same_type * (kind[:, None] == kind[None, :]) + (
-        p.news_same_custodian * ((custody[:, None] == custody[None, :])
-                                 & (custody[:, None] >= 0)))
+        p.news_same_custodian * (custody[:, None] == custody[None, :]))
     if model.guarantors:
         backs = np.zeros((len(platforms), len(model.guarantors)))
         for pl in platforms:
