@@ -419,8 +419,16 @@ class Platform(mesa.Agent):
                       f"{self.run_weeks} weeks")
 
     def check_solvency(self) -> None:
-        """A pool wiped out while investors hold units is an insolvent platform."""
-        if self.alive and self.units_total > 0 and self.recoverable_value_cents() <= 0:
+        """A pool wiped out while investors hold units is an insolvent platform. A Ponzi
+        scheme's pool is judged on its own books, where its fictitious loans stand at
+        face (as ``keep_promise`` judges it): nobody sees through them, so it fails when
+        its cash runs out (``ponzi_cannot_pay``, a queue), not on the day it diverts the
+        money."""
+        if not (self.alive and self.units_total > 0):
+            return
+        value = self.pool_value_cents() if self.kind == PlatformType.PONZI \
+            else self.recoverable_value_cents()
+        if value <= 0:
             self.fail(FailureCause.INSOLVENT, "investor pool wiped out")
 
     def fail(self, cause: FailureCause | str, detail: str = "") -> None:

@@ -427,11 +427,11 @@ def test_an_incident_that_empties_the_sponsor_can_turn_a_harmless_bond_fall_into
         ) -> None:
     """In the fund_run scenario a 2% fall of the bond price alone starts no run; with a
     cyber incident that steals all the sponsor's cash in the same week, holders run in
-    some seeds (4 of seeds 1-10; seed 1 is one): the sponsor's capital held them.
+    some seeds (2 of seeds 1-10: 2 and 8): the sponsor's capital held them.
     Stealing half of it started none in those seeds."""
     peaks = []
     for incident in (0, 26):
-        m = EcosystemModel.from_scenario("fund_run", seed=1, bond_market__shock_size=0.02,
+        m = EcosystemModel.from_scenario("fund_run", seed=2, bond_market__shock_size=0.02,
                                          trigger__payment_incident_step=incident,
                                          trigger__payment_incident_loss_share=1.0)
         for _ in range(30):
