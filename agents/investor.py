@@ -186,7 +186,8 @@ class Investor(mesa.Agent):
         pop.perceived_loss_annual = (1 - w) * pop.perceived_loss_annual + w * arrears
         pop.news_annual = p.panic_decay_weekly * pop.news_annual
         if p.failure_news == investor_views.FAILURES_AS_LOSS_RATE:
-            pop.news_similar_annual = investor_views.failure_hazard(model) * loss
+            pop.news_similar_annual = investor_views.update_failure_hazard_annual(
+                model) * loss
         else:
             pop.news_annual += failures * p.panic_per_failure_annual * (
                 p.news_similarity_floor)
@@ -225,6 +226,13 @@ class Investor(mesa.Agent):
                 + similar + cls.yield_signal(model))
 
     @classmethod
+    def failure_news_annual(cls, model: mesa.Model) -> np.ndarray:
+        """Per platform: the part of the perceived loss rate that other platforms'
+        failures add (0 before the first weekly update sized it)."""
+        news = model.investors.news_similar_annual
+        return news if news.size == len(model.platforms) else np.zeros(len(model.platforms))
+
+    @classmethod
     def yield_signal(cls, model: mesa.Model) -> np.ndarray:
         """Risk read from the yield itself: ``investor.yield_suspicion`` times how far a
         platform's advertised yield exceeds the median among platforms in business. In a
@@ -259,7 +267,12 @@ class Investor(mesa.Agent):
         alive = model.platform_alive_mask()[slot_p]    # a failed one pays all out anyway
         tolerance = pop.loss_tolerance_annual[:, None]
         fearful = hold.held & alive & (view * uncovered > tolerance)
-        cost = (view + investor_views.run_loss(model, fearful)) * uncovered
+        run = investor_views.run_loss(model, fearful)
+        if model.params.investor.failure_news == investor_views.FAILURES_AS_LOSS_RATE:
+            # a holder who expects the failure counts its whole cost, not also the
+            # chance of it that failures elsewhere imply
+            run = np.where(run > 0, run - cls.failure_news_annual(model)[slot_p], 0.0)
+        cost = (view + run) * uncovered
         scared = hold.held & alive & (cost > tolerance)
         hold.bid_cents[scared] = 0             # and stop bidding there
         hold.request(scared, hold.units, model.steps)

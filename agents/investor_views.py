@@ -15,7 +15,7 @@ repayments, delays, news, disclosure and friends", s.4 channel 3, s.6 "investors
   its similarity to the one that failed, and the news decays. With 1, investors read
   failures as the loss rate they imply, with no size set per failure: the share of the
   money in platforms like this one that failed per year over their recent memory
-  (``failure_hazard``: what each failed platform owed as it failed, times its
+  (``update_failure_hazard_annual``: what each failed platform owed as it failed, times its
   similarity; the memory lasts about ``investor.failure_memory_weeks``), times what a
   failure would cost a holder here (``failure_loss``). A large collapse then says more
   than a small one (Ezubao's, domain.md s.6), and a steady trickle of failures reads as
@@ -116,33 +116,40 @@ def similarity(model, failed: list[int]) -> np.ndarray:
     return (similarity_matrix(model)[:, failed] - floor).sum(axis=1)
 
 
-def failure_hazard(model) -> np.ndarray:
-    """Per platform: the share of the money in platforms like it that investors have
-    seen fail, per year, over their recent memory: each failure counts what the failed
-    platform owed its holders as it failed, times its similarity
+def update_failure_hazard_annual(model) -> np.ndarray:
+    """Per platform, once a week: the share of the money in platforms like it that
+    investors have seen fail, per year, over their recent memory. Each failure counts
+    what the failed platform owed its holders as it failed, times its similarity
     (``similarity_matrix``), counting ``1 / investor.failure_memory_weeks`` less each
-    week; over the money now in similar platforms in business times the length of that
-    memory in years. A large platform's collapse thus tells more than a
-    small one's (Ezubao's in December 2015, domain.md s.6), and a steady trickle of
-    failures reads as the loss rate it is (domain.md s.4 channel 3: news raises the
-    estimate that similar platforms are bad)."""
+    week; the exposure it is set against is the money-years in similar platforms over
+    the same memory, the failed ones' while they stood included; a young market is
+    judged as if today's money, and the money that failed within the memory, had stood
+    for the whole memory. A large collapse thus tells more than a small one, and a
+    steady trickle of failures reads as the loss rate it is (domain.md s.4 channel 3:
+    news raises the estimate that similar platforms are bad; s.6: a wave of problem
+    platforms followed Ezubao's collapse). Updates the remembered sums: call it once a
+    week (``Investor.update_beliefs`` does)."""
     pop, memory = model.investors, model.params.investor.failure_memory_weeks
     n = len(model.platforms)
-    weight = np.zeros(n)
-    weight[:pop.failed_weight_cents.size] = pop.failed_weight_cents[:n]
-    weight *= 1.0 - 1.0 / memory
+    fade = 1.0 - 1.0 / memory
+    weight = _padded(pop.failed_weight_cents, n) * fade
     for f in failed_last_week(model):
         weight[f] += model.platforms[f].owed_at_failure_cents
     pop.failed_weight_cents = weight
     similar = similarity_matrix(model)
     owed_now = np.where(model.platform_alive_mask(), products.owed_cents(model), 0.0)
-    exposure = np.zeros(n)
-    exposure[:pop.exposure_cents_years.size] = pop.exposure_cents_years[:n]
-    exposure = exposure * (1.0 - 1.0 / memory) + similar @ owed_now / 52.0
+    exposure = _padded(pop.exposure_cents_years, n) * fade + similar @ owed_now / 52.0
     pop.exposure_cents_years = exposure
-    # a young market is judged as if it had stood at today's size for the whole memory
-    exposure = np.maximum(exposure, similar @ owed_now * memory / 52.0)
+    young = similar @ (owed_now + weight) * memory / 52.0
+    exposure = np.maximum(exposure, young)
     return np.divide(similar @ weight, exposure, out=np.zeros(n), where=exposure > 0)
+
+
+def _padded(values: np.ndarray, n: int) -> np.ndarray:
+    """A per-platform array grown with zeros to ``n`` platforms (entrants)."""
+    out = np.zeros(n)
+    out[:min(values.size, n)] = values[:n]
+    return out
 
 
 def failed_last_week(model) -> list[int]:
@@ -345,8 +352,9 @@ def run_loss(model, fearful: np.ndarray | None = None) -> np.ndarray:
     platform whose expected queue (counting what the ``fearful`` ask this week) exceeds
     its disclosed liquid share: what a failure would cost it (``failure_loss``, as
     disclosed). With a cost that steps up at the liquid share, the queue that the
-    fearful alone make is the least one consistent with who joins it: if it exceeds the
-    liquid share, those who join for the run term only push it further."""
+    fearful alone make is, without herding, the least one consistent with who joins it:
+    if it exceeds the liquid share, those who join for the run term only push it
+    further (with herding the neighbours' part is taken as it stands, not iterated)."""
     hold, liquid = model.holdings, liquid_as_disclosed(model)
     slot_p = np.maximum(hold.platform, 0)
     products_held = hold.held & np.isfinite(liquid[slot_p])
@@ -380,11 +388,11 @@ def failure_loss(model) -> np.ndarray:
     - whatever the exit, ``borrower.strategic_default_share`` of its borrowers stop
       paying a failed platform (逃废债, ``stopped_share``);
     - if the owners abscond (chance ``abscond_belief``), also the cash in their reach
-      and the loans whose records are lost (``platform.disorderly_loss_share``);
+      unless they are caught (``platform.fraud_detection_prob``) and the loans whose
+      records are lost (``platform.disorderly_loss_share``);
     - what is collected comes back only as the loans run off (an orderly wind-down, 清盘,
-      pays out pro rata as the loans are collected): for that wait the holder forgoes
-      the yield the platform advertised (``book_wait_years``): money frozen, the loss
-      China's holders of failed platforms spoke of most (domain.md s.3).
+      "loans collected over time and paid out pro rata", domain.md s.3): for that wait
+      the holder forgoes the yield the platform advertised (``book_wait_years``).
     A living fund pool's owners make good any other gap from capital at an orderly exit
     (``Exits._make_good_promise``), so the credit risk of the book is not counted again
     here: it is in the holder's view."""
@@ -396,7 +404,10 @@ def failure_loss(model) -> np.ndarray:
     lost_records = model.params.platform.disorderly_loss_share
     stopped = stopped_share(model) * book
     absconds = abscond_belief(model)
-    taken = reach * cash + lost_records * book + (1 - lost_records) * stopped
+    # owners who abscond are caught with platform.fraud_detection_prob and leave the
+    # cash in the pool (Exits._owners_caught); the records are lost either way
+    caught = model.params.platform.fraud_detection_prob
+    taken = reach * cash * (1 - caught) + lost_records * book + (1 - lost_records) * stopped
     lost = absconds * taken + (1 - absconds) * stopped
     collected = (book - stopped) * (1 - absconds * lost_records)
     frozen = model.advertised_yields() * book_wait_years(model) * collected

@@ -330,15 +330,17 @@ class Platform(mesa.Agent):
             term_weeks=np.array([520]), purpose=np.array([1]), status=0,
             originated_step=self.model.steps, kind=LoanKind.FICTITIOUS)
 
-    def divert_idle_cash(self, upcoming_cents: int) -> None:
+    def divert_idle_cash(self, upcoming_cents: int) -> bool:
         """A Ponzi scheme keeps in its pool only what its products falling due in the
         next weeks will need, and books the rest as fictitious loans to its owners
-        (self-financing, 自融): new money pays old investors, none of it waits."""
+        (self-financing, 自融): new money pays old investors, none of it waits. Returns
+        whether it diverted anything (the books then need refreshing)."""
         if self.kind != PlatformType.PONZI or not self.alive:
-            return
+            return False
         excess = self.pool_cash_cents() - upcoming_cents
         if excess > 0:
             self._book_fictitious(excess)
+        return excess > 0
 
     def ponzi_cannot_pay(self, requested_cents: int) -> bool:
         """Inflows over four weeks below the ratio times what investors ask back: the

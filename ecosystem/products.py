@@ -93,8 +93,11 @@ def divert_ponzi_cash(model) -> None:
     divert_idle_cash``), looking ``platform.ponzi_buffer_weeks`` ahead."""
     weeks = model.params.platform.ponzi_buffer_weeks
     due = falling_due_cents(model, weeks)
+    diverted = False
     for platform in model.platforms:
-        platform.divert_idle_cash(int(due[platform.idx]))
+        diverted |= platform.divert_idle_cash(int(due[platform.idx]))
+    if diverted:        # the fictitious loans join the books the solvency check reads
+        model.refresh_platform_books()
 
 
 def maturity_gap_weeks(model) -> np.ndarray:

@@ -68,7 +68,9 @@ def scenario_levels(spec) -> dict[str, Any]:
     from ifsim.ecosystem.scenario import load_scenario
 
     _, params = load_scenario(spec.scenario)
-    return {COVER: params.protection.cover_cents, NEWS: params.investor.failure_news,
+    # failure news 0 when the column is missing: runs stored before the factor existed
+    # read failures that way, whatever the scenario now says
+    return {COVER: params.protection.cover_cents, NEWS: 0,
             HERDING: params.social.herding_weight}
 
 

@@ -113,12 +113,10 @@ def test_failure_news_reaches_platforms_like_the_failed_one_most() -> None:
     assert fear[1] > fear[2] > 0
 
 
-@pytest.mark.parametrize("owed", [1_000_000, 3_000_000])
-def test_read_as_a_loss_rate_a_failure_says_more_the_larger_it_was(owed) -> None:
-    """Failure news 1: a fund pool that owed ``owed`` fails; a year's memory; the others
-    (a fund pool with the same custodian, a Ponzi scheme without one) owe about
-    1,000,000 each. Each reads the share of similar money that failed, a year's worth,
-    times what its own failure would cost."""
+def hazard_after_a_failure(owed: int) -> tuple[EcosystemModel, np.ndarray]:
+    """Failure news 1: a fund pool that owed ``owed`` fails; the others (a fund pool with
+    the same custodian, a Ponzi scheme without one) owe about 1,000,000 each; its news
+    arrives a week later."""
     m = world(n_platforms=3, investor={"failure_news": 1})
     m.platforms[2].kind = PlatformType.PONZI
     m.platforms[2].custody_bank = -1
@@ -127,21 +125,43 @@ def test_read_as_a_loss_rate_a_failure_says_more_the_larger_it_was(owed) -> None
     buy(m, 2, 1_000_000, platform=2)
     m.platforms[0].fail(FailureCause.ABSCONDED, "test")
     assert m.platforms[0].owed_at_failure_cents == pytest.approx(owed, abs=2)
-    m.steps = 1                                         # its news arrives
+    m.steps = 1
+    return m, investor_views.update_failure_hazard_annual(m)
+
+
+def test_read_as_a_loss_rate_a_failure_is_its_money_over_the_money_like_it() -> None:
+    """A year's memory in a market that just began: each survivor reads the failed
+    money, times its similarity, over the money like it that stood through the memory,
+    the failed platform's included."""
+    m, hazard = hazard_after_a_failure(3_000_000)
     similar = investor_views.similarity_matrix(m)
     assert similar[1, 0] > similar[2, 0] == m.params.investor.news_similarity_floor
-    hazard = investor_views.failure_hazard(m)
-    alive_owed = products.owed_cents(m) * m.platform_alive_mask()
-    assert alive_owed[1:] == pytest.approx([1_000_000, 1_000_000], rel=0.01)
-    expected = similar[:, 0] * owed / (similar @ alive_owed)      # memory: one year
+    stood = products.owed_cents(m) * m.platform_alive_mask() + np.array([3_000_000, 0, 0])
+    assert stood[1:] == pytest.approx([1_000_000, 1_000_000], rel=0.01)
+    expected = similar[:, 0] * 3_000_000 / (similar @ stood)
     assert hazard[1:] == pytest.approx(expected[1:], rel=1e-6)
     assert hazard[1] > hazard[2] > 0
     pop = m.investors
-    pop.failed_weight_cents = np.zeros(0)
+    pop.failed_weight_cents = np.zeros(0)      # forget, so that the update sees it anew
     pop.exposure_cents_years = np.zeros(0)
     m.roles["investor"].update_beliefs(m, np.zeros(3), failures=1)
     loss = investor_views.failure_loss(m)
     assert pop.news_similar_annual[1] == pytest.approx(hazard[1] * loss[1], rel=1e-6)
+
+
+def test_read_as_a_loss_rate_a_larger_failure_says_more() -> None:
+    _, small = hazard_after_a_failure(1_000_000)
+    _, large = hazard_after_a_failure(3_000_000)
+    assert (large[1:] > 1.5 * small[1:]).all()
+
+
+def test_a_remembered_failure_fades_and_is_not_counted_again() -> None:
+    m, first = hazard_after_a_failure(1_000_000)
+    m.steps = 2                                  # no new failure last week
+    again = investor_views.update_failure_hazard_annual(m)
+    fade = 1 - 1 / m.params.investor.failure_memory_weeks
+    assert m.investors.failed_weight_cents[0] == pytest.approx(1_000_000 * fade, abs=2)
+    assert (again[1:] < first[1:]).all()
 
 
 def test_arrears_are_seen_as_late_as_disclosure_says() -> None:
@@ -267,8 +287,9 @@ def test_a_holder_expects_to_lose_what_a_failure_takes_and_the_years_its_money_i
     """Cash 1,000,000 and a 3,000,000 book repaid in one sum in 52 weeks, against
     4,000,000 owed, no recoveries seen yet: whatever the exit, 30% of the book stops
     paying; if the owners abscond (China's 19% until failures are seen) they take the
-    cash in their reach and the records of 60% of the loans are lost; what is collected
-    comes back in a year, for which the holder forgoes the advertised yield."""
+    cash in their reach unless caught, and the records of 60% of the loans are lost;
+    what is collected comes back in a year, for which the holder forgoes the advertised
+    yield."""
     m = world(n_platforms=2, custody_share=0.0)
     for i in range(4):
         buy(m, i, 1_000_000)
@@ -279,7 +300,9 @@ def test_a_holder_expects_to_lose_what_a_failure_takes_and_the_years_its_money_i
     assert investor_views.book_wait_years(m)[0] == pytest.approx(1.0)
     stopped = p.borrower.strategic_default_share * 3_000_000
     lost_records = p.platform.disorderly_loss_share
-    taken = 1_000_000 + lost_records * 3_000_000 + (1 - lost_records) * stopped
+    caught = p.platform.fraud_detection_prob       # caught owners leave the cash
+    taken = (1_000_000 * (1 - caught) + lost_records * 3_000_000
+             + (1 - lost_records) * stopped)
     collected = (3_000_000 - stopped) * (1 - a * lost_records)
     frozen = m.platforms[0].advertised_yield_annual * 1.0 * collected
     expected = (a * taken + (1 - a) * stopped + frozen) / 4_000_000
@@ -332,6 +355,20 @@ def test_holders_who_fear_a_platform_on_their_own_make_the_others_run_the_same_w
     pop.private_annual = np.array([[1.0], [0.0], [0.0], [0.0]])
     m.roles["investor"].ask_back_from_feared_platforms(m)
     assert hold.pending_units[hold.held].tolist() == [hold.units[0, 0], 0, 0, 0]
+
+
+def test_a_ponzi_scheme_that_diverted_all_its_cash_is_not_seen_through() -> None:
+    """Its fictitious loans stand at face on its books, as investors take them: having
+    diverted the money it is not insolvent; it fails when it cannot pay."""
+    m = world(kind=PlatformType.PONZI)
+    buy(m, 0, 1_000_000)
+    p = m.platforms[0]
+    products.divert_ponzi_cash(m)              # nothing falls due: all of it diverted
+    assert p.pool_cash_cents() == 0 and p.recoverable_value_cents() <= 0
+    assert p.pool_value_cents() >= 1_000_000    # at face on its books
+    p.check_solvency()
+    assert p.alive
+    m.check_accounts()
 
 
 # -- the trigger ------------------------------------------------------------------------
