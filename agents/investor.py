@@ -219,11 +219,8 @@ class Investor(mesa.Agent):
         adds its private view (``private_annual``)."""
         pop = model.investors
         covered = model.guarantee_coverage(pop.perceived_loss_annual)
-        similar = pop.news_similar_annual
-        if similar.size != pop.perceived_loss_annual.size:
-            similar = 0.0                # before the first weekly update sized it
         return (pop.perceived_loss_annual * (1.0 - covered) + pop.news_annual
-                + similar + cls.yield_signal(model))
+                + cls.failure_news_annual(model) + cls.yield_signal(model))
 
     @classmethod
     def failure_news_annual(cls, model: mesa.Model) -> np.ndarray:
